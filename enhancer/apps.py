@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EnhancerConfig(AppConfig):
+    name = "enhancer"
+    verbose_name = "Face Enhancer API"
