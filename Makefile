@@ -1,0 +1,50 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Both create .venv and install what they need on first use.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+
+.PHONY: run test bench lint format install install-dev clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalled whenever a requirements file changes.
+$(VENV)/.runtime: $(PY) requirements.txt requirements-nodeps.txt
+	$(PIP) -r requirements.txt
+	$(PIP) --no-deps -r requirements-nodeps.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PIP) -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+## run: install, migrate, create the demo data, then serve on 127.0.0.1:$${PORT:-8000} with a worker
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py bootstrap_demo
+	exec bin/run
+
+## test: the whole suite on the configured database and broker
+test: install-dev
+	$(PY) -m pytest
+
+## bench: performance figures (see docs/performance.md)
+bench: install-dev
+	$(PY) bench/run.py
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf var/broker var/media var/static var/db.sqlite3 var/test.sqlite3

@@ -1,0 +1,40 @@
+"""Create the demo data that `make run` needs, once.
+
+Idempotent: run again, it creates nothing new and prints no secret again
+(secrets are printed only when they are made).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+DEMO_ADMIN = "admin"
+
+
+class Command(BaseCommand):
+    help = "Create the demo admin account (and later demo data) if missing."
+
+    @transaction.atomic
+    def handle(self, *args: object, **options: object) -> None:
+        self._admin()
+
+    def _admin(self) -> None:
+        User = get_user_model()
+        if User.objects.filter(username=DEMO_ADMIN).exists():
+            self.stdout.write(
+                f"Demo admin '{DEMO_ADMIN}' exists (its password was printed when it was made; "
+                f"reset it with: .venv/bin/python manage.py changepassword {DEMO_ADMIN})"
+            )
+            return
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser(DEMO_ADMIN, email="", password=password)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created the demo admin. Log in at /admin/ as '{DEMO_ADMIN}' "
+                f"with password: {password}  (shown once)"
+            )
+        )

@@ -1,0 +1,168 @@
+"""Fixtures shared by the whole suite.
+
+The suite runs on whatever the environment configures: the embedded defaults
+(SQLite, filesystem broker) or PostgreSQL and Redis through DATABASE_URL and
+REDIS_URL. A real Celery worker process is started on the same broker and the
+same test database when a test asks for `celery_worker_process`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import kombu.pools
+import pytest
+from django.conf import settings
+
+from config.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_embedded_broker() -> Iterator[Path | None]:
+    """Give the test run its own filesystem broker folder.
+
+    Without it a `make run` worker on the same checkout would consume the
+    tasks of the tests. (With Redis the run uses the configured server.)
+    """
+    if settings.REDIS_URL:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="broker-", dir=settings.VAR_DIR) as folder:
+        broker_dir = Path(folder)
+        with use_broker(broker_dir=broker_dir):
+            os.environ["BROKER_DIR"] = str(broker_dir)
+            yield broker_dir
+        os.environ.pop("BROKER_DIR", None)
+
+
+def _filesystem_options(broker_dir: Path) -> dict[str, object]:
+    for sub in ("queue", "processed", "control", "results"):
+        (broker_dir / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(broker_dir / "queue"),
+        "data_folder_out": str(broker_dir / "queue"),
+        "processed_folder": str(broker_dir / "processed"),
+        "store_processed": False,
+        "control_folder": str(broker_dir / "control"),
+    }
+
+
+@contextmanager
+def use_broker(*, url: str | None = None, broker_dir: Path | None = None) -> Iterator[None]:
+    """Point this process's Celery app at another broker for a while."""
+    conf = celery_app.conf
+    saved = (conf.broker_url, conf.broker_transport_options, conf.result_backend)
+    if broker_dir is not None:
+        conf.broker_url = "filesystem://localhost//"
+        conf.broker_transport_options = _filesystem_options(broker_dir)
+        conf.result_backend = f"file://{broker_dir / 'results'}"
+    if url is not None:
+        conf.broker_url = url
+        conf.result_backend = url
+    _reset_connections()
+    try:
+        yield
+    finally:
+        conf.broker_url, conf.broker_transport_options, conf.result_backend = saved
+        _reset_connections()
+
+
+def _reset_connections() -> None:
+    celery_app.pool.force_close_all()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    # kombu keeps producer pools in a global registry keyed by connection.
+    kombu.pools.reset()
+    # The result backend is cached per thread; drop it so it is rebuilt.
+    celery_app._local.__dict__.pop("backend", None)
+
+
+@dataclass
+class WorkerProcess:
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def _test_database_url() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = quote(db.get("USER") or "")
+    password = quote(db.get("PASSWORD") or "")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = db.get("HOST") or "localhost"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgresql://{auth}{host}{port}/{db['NAME']}"
+
+
+def start_worker(queues: str = "default,enhance", *, concurrency: int = 1) -> WorkerProcess:
+    """Start `celery worker` as a real process on this run's broker and test database."""
+    env = os.environ.copy()
+    env["DATABASE_URL"] = _test_database_url()
+    log = Path(tempfile.mkstemp(prefix="worker-", suffix=".log", dir=settings.VAR_DIR)[1])
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "config", "worker",
+            "-Q", queues, "-c", str(concurrency), "-l", "info",
+            "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return WorkerProcess(process=process, log=log)
+
+
+def stop_worker(worker: WorkerProcess, timeout: float = 20) -> None:
+    if worker.process.poll() is None:
+        os.killpg(worker.process.pid, signal.SIGTERM)
+        try:
+            worker.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.process.pid, signal.SIGKILL)
+            worker.process.wait()
+
+
+def wait_for_worker(worker: WorkerProcess, timeout: float = 90) -> None:
+    from config.health import OK, check_worker
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.process.poll() is not None:
+            raise RuntimeError(f"the worker exited early:\n{worker.output()}")
+        if check_worker() == OK:
+            return
+    raise RuntimeError(f"the worker did not answer within {timeout} s:\n{worker.output()}")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]:
+    """A real `celery worker` process consuming both queues for the whole run.
+
+    It has its own database connection, so tests that need it to see their
+    rows must commit them: use `@pytest.mark.django_db(transaction=True)`.
+    """
+    worker = start_worker()
+    try:
+        wait_for_worker(worker)
+        yield worker
+    finally:
+        stop_worker(worker)
+        print(f"\n--- celery worker log ({worker.log}) ---\n{worker.output()[-4000:]}")
