@@ -1,11 +1,19 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("enhancer.urls")),
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
 ]
+
+# Errors under /api/ answer as RFC 7807 problem details, elsewhere as pages.
+handler404 = "enhancer.problems.handler404"
+handler500 = "enhancer.problems.handler500"

@@ -24,7 +24,13 @@ def environ(monkeypatch):
 
 
 def test_bool_accepts_the_usual_spellings(environ):
-    for value, expected in [("true", True), ("1", True), ("On", True), ("false", False), ("0", False)]:
+    for value, expected in [
+        ("true", True),
+        ("1", True),
+        ("On", True),
+        ("false", False),
+        ("0", False),
+    ]:
         environ("X_FLAG", value)
         assert env_bool("X_FLAG", not expected) is expected
 

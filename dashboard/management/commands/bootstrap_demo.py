@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 DEMO_ADMIN = "admin"
+DEMO_APPLICATION = "Demo application"
 
 
 class Command(BaseCommand):
@@ -21,6 +22,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
         self._admin()
+        self._application()
 
     def _admin(self) -> None:
         User = get_user_model()
@@ -38,3 +40,18 @@ class Command(BaseCommand):
                 f"with password: {password}  (shown once)"
             )
         )
+
+    def _application(self) -> None:
+        from enhancer.credentials import application_create
+        from enhancer.models import Application
+
+        existing = Application.objects.filter(name=DEMO_APPLICATION).first()
+        if existing is not None:
+            self.stdout.write(f"Demo API application exists: applicationId {existing.id}")
+            return
+        issued = application_create(name=DEMO_APPLICATION)
+        self.stdout.write(
+            self.style.SUCCESS("Created the demo API application (secrets shown once):")
+        )
+        for key, value in issued.to_dict().items():
+            self.stdout.write(f"  {key}: {value}")

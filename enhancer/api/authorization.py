@@ -1,0 +1,94 @@
+"""POST /api/v1/Authorization/GenerateJwtToken and RefreshJwtToken."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from enhancer.api.schema import PROBLEM
+from enhancer.credentials import credential_for_jwt_key
+from enhancer.problems import ProblemError
+from enhancer.tokens import REFRESH, InvalidToken, credential_for_token, token_pair_issue
+
+
+class GenerateJwtTokenRequest(serializers.Serializer):
+    applicationId = serializers.UUIDField()
+    jwtPrivateKey = serializers.CharField(max_length=512, trim_whitespace=True)
+
+
+class RefreshJwtTokenRequest(serializers.Serializer):
+    applicationId = serializers.UUIDField(required=False)
+    refreshToken = serializers.CharField(max_length=4096)
+
+
+class TokenPairResponse(serializers.Serializer):
+    applicationId = serializers.UUIDField()
+    accessToken = serializers.CharField()
+    accessTokenExpiration = serializers.DateTimeField()
+    refreshToken = serializers.CharField()
+    refreshTokenExpiration = serializers.DateTimeField()
+
+
+_RESPONSES = {
+    200: TokenPairResponse,
+    400: OpenApiResponse(PROBLEM, description="A field is missing or invalid."),
+    401: OpenApiResponse(PROBLEM, description="The key or token is wrong, expired or revoked."),
+}
+
+
+class GenerateJwtTokenView(APIView):
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
+
+    @extend_schema(
+        operation_id="generateJwtToken",
+        tags=["Authorization"],
+        request=GenerateJwtTokenRequest,
+        responses=_RESPONSES,
+        summary="Get an access token (and a refresh token) with the application's JWT private key",
+    )
+    def post(self, request: Request) -> Response:
+        data = GenerateJwtTokenRequest(data=request.data)
+        data.is_valid(raise_exception=True)
+        credential = credential_for_jwt_key(
+            application_id=data.validated_data["applicationId"],
+            jwt_private_key=data.validated_data["jwtPrivateKey"],
+        )
+        if credential is None:
+            raise ProblemError(
+                401,
+                "The applicationId and jwtPrivateKey do not match an active application.",
+                {"jwtPrivateKey": ["Is not the JWT private key of this application."]},
+            )
+        return Response(token_pair_issue(credential=credential).to_dict())
+
+
+class RefreshJwtTokenView(APIView):
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
+
+    @extend_schema(
+        operation_id="refreshJwtToken",
+        tags=["Authorization"],
+        request=RefreshJwtTokenRequest,
+        responses=_RESPONSES,
+        summary="Exchange a refresh token for a new token pair",
+    )
+    def post(self, request: Request) -> Response:
+        data = RefreshJwtTokenRequest(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            credential = credential_for_token(data.validated_data["refreshToken"], kind=REFRESH)
+        except InvalidToken as e:
+            raise ProblemError(401, str(e), {"refreshToken": [str(e)]}) from None
+        application_id = data.validated_data.get("applicationId")
+        if application_id is not None and application_id != credential.application_id:
+            raise ProblemError(
+                401,
+                "The refresh token belongs to another application.",
+                {"applicationId": ["Does not match the refresh token."]},
+            )
+        return Response(token_pair_issue(credential=credential).to_dict())

@@ -1,0 +1,87 @@
+"""How a Face Enhancer API call proves which application it comes from.
+
+Every FaceEnhancing and NotificationChannel call sends three things, as
+AdCreative's API wants them: `Authorization: Bearer <accessToken>`,
+`x-api-key` and `x-api-secret`. All three must be valid and belong to the
+same application. The view then finds that application in `request.auth`,
+and must scope every query by it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from rest_framework import authentication, exceptions, permissions
+from rest_framework.request import Request
+
+from enhancer.credentials import credential_for_api_key
+from enhancer.models import Application
+from enhancer.problems import ProblemError
+from enhancer.tokens import ACCESS, InvalidToken, credential_for_token
+
+
+class ApplicationAuthentication(authentication.BaseAuthentication):
+    """Bearer token + x-api-key + x-api-secret -> (None, Application)."""
+
+    def authenticate(self, request: Request) -> tuple[None, Application]:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _, token = header.partition(" ")
+        if not header:
+            raise exceptions.AuthenticationFailed(
+                "The Authorization header with a Bearer token is missing."
+            )
+        if scheme.lower() != "bearer" or not token.strip():
+            raise exceptions.AuthenticationFailed(
+                "The Authorization header must be 'Bearer <token>'."
+            )
+        api_key = request.META.get("HTTP_X_API_KEY", "")
+        api_secret = request.META.get("HTTP_X_API_SECRET", "")
+        if not api_key or not api_secret:
+            raise exceptions.AuthenticationFailed(
+                "The x-api-key and x-api-secret headers are required."
+            )
+        try:
+            token_credential = credential_for_token(token.strip(), kind=ACCESS)
+        except InvalidToken as e:
+            raise exceptions.AuthenticationFailed(str(e)) from None
+        key_credential = credential_for_api_key(api_key=api_key, api_secret=api_secret)
+        if key_credential is None:
+            raise exceptions.AuthenticationFailed("The API key or API secret is wrong.")
+        if key_credential.application_id != token_credential.application_id:
+            raise exceptions.AuthenticationFailed(
+                "The bearer token and the API key belong to different applications."
+            )
+        return (None, key_credential.application)
+
+    def authenticate_header(self, request: Request) -> str:
+        # Present so that DRF answers 401 (not 403) to unauthenticated calls.
+        return 'Bearer realm="face-enhancer"'
+
+
+class IsApplication(permissions.BasePermission):
+    def has_permission(self, request: Request, view: object) -> bool:
+        return isinstance(request.auth, Application)
+
+
+def require_own_application(request: Request, application_id: uuid.UUID) -> Application:
+    """The authenticated application, if `application_id` names it; 401 otherwise.
+
+    A GUID is not an access check: one application's credentials never reach
+    another application's data, and the answer does not tell whether the other
+    application exists.
+    """
+    application: Application = request.auth
+    if application.id != application_id:
+        raise ProblemError(
+            401,
+            "These credentials do not belong to the application in the request.",
+            {"applicationId": ["Does not match the application of the credentials."]},
+        )
+    return application
+
+
+class ApplicationAPIView:
+    """Mixin of every authenticated Face Enhancer API view."""
+
+    authentication_classes = [ApplicationAuthentication]
+    permission_classes = [IsApplication]

@@ -1,0 +1,159 @@
+"""RFC 7807 problem details, in AdCreative's shape.
+
+    {"type", "title", "status", "detail", "instance",
+     "errors": {"<field>": ["message", ...]}, "extensions": {"traceId": "..."}}
+
+Every error the API answers goes through here: DRF exceptions (validation,
+authentication, not found) and the 404/500 handlers for paths under /api/.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/problem+json"
+TITLES = {
+    400: "One or more errors occurred.",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
+TYPES = {
+    400: "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+    401: "https://tools.ietf.org/html/rfc9110#section-15.5.2",
+    403: "https://tools.ietf.org/html/rfc9110#section-15.5.4",
+    404: "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+    405: "https://tools.ietf.org/html/rfc9110#section-15.5.6",
+    413: "https://tools.ietf.org/html/rfc9110#section-15.5.14",
+    415: "https://tools.ietf.org/html/rfc9110#section-15.5.16",
+    500: "https://tools.ietf.org/html/rfc9110#section-15.6.1",
+}
+
+
+class ProblemError(exceptions.APIException):
+    """An error with a status, a detail and optional per-field messages."""
+
+    def __init__(self, status_code: int, detail: str, errors: dict[str, list[str]] | None = None):
+        self.status_code = status_code
+        self.errors = errors or {}
+        super().__init__(detail)
+
+
+def trace_id(request: HttpRequest | None) -> str:
+    if request is not None:
+        existing = getattr(request, "trace_id", None)
+        if existing:
+            return existing
+        request.trace_id = request.META.get("HTTP_X_REQUEST_ID") or uuid.uuid4().hex  # type: ignore[attr-defined]
+        return request.trace_id  # type: ignore[attr-defined]
+    return uuid.uuid4().hex
+
+
+def problem_body(
+    request: HttpRequest | None,
+    status_code: int,
+    detail: str,
+    errors: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "type": TYPES.get(status_code, "about:blank"),
+        "title": TITLES.get(status_code, "Error"),
+        "status": status_code,
+        "detail": detail,
+        "instance": request.path if request is not None else None,
+        "errors": errors or {},
+        "extensions": {"traceId": trace_id(request)},
+    }
+
+
+def problem_response(
+    request: HttpRequest | None,
+    status_code: int,
+    detail: str,
+    errors: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JsonResponse:
+    response = JsonResponse(
+        problem_body(request, status_code, detail, errors),
+        status=status_code,
+        content_type=CONTENT_TYPE,
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _field_errors(data: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Flatten DRF's nested error structure into {"field": ["message", ...]}."""
+    errors: dict[str, list[str]] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            name = "" if key == "non_field_errors" else str(key)
+            full = f"{prefix}.{name}" if prefix and name else (prefix or name)
+            for field, messages in _field_errors(value, full).items():
+                errors.setdefault(field, []).extend(messages)
+    elif isinstance(data, list):
+        for item in data:
+            for field, messages in _field_errors(item, prefix).items():
+                errors.setdefault(field, []).extend(messages)
+    else:
+        errors.setdefault(prefix, []).append(str(data))
+    return errors
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER: every API error as a problem detail."""
+    request = context.get("request")
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # an unexpected error: Django's handler500 answers
+    if isinstance(exc, ProblemError):
+        detail, errors = str(exc.detail), exc.errors
+    elif isinstance(exc, exceptions.ValidationError):
+        detail = "One or more validation errors occurred."
+        errors = _field_errors(exc.detail)
+    else:
+        detail = str(getattr(exc, "detail", exc))
+        errors = {}
+    response.data = problem_body(request, response.status_code, detail, errors)
+    response.content_type = CONTENT_TYPE
+    return response
+
+
+def _wants_problem(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None):  # type: ignore[no-untyped-def]
+    if _wants_problem(request):
+        return problem_response(request, status.HTTP_404_NOT_FOUND, "Nothing matches this URL.")
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest):  # type: ignore[no-untyped-def]
+    if _wants_problem(request):
+        return problem_response(
+            request, 500, "The server failed to answer this request; it has been logged."
+        )
+    from django.views.defaults import server_error
+
+    return server_error(request)
