@@ -241,6 +241,10 @@ JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY", SECRET_KEY)
 JWT_ACCESS_TOKEN_LIFETIME = env_int("JWT_ACCESS_TOKEN_LIFETIME", 3600, minimum=60)
 JWT_REFRESH_TOKEN_LIFETIME = env_int("JWT_REFRESH_TOKEN_LIFETIME", 7 * 24 * 3600, minimum=60)
 
+# --- Face enhancing processes (enhancer.processes, enhancer.tasks) -------------
+
+# --- Notification channels and webhooks (enhancer.notifications) --------------
+
 # --- The AI engine (enhancer/engine reads these through enhancer.engine_config) --
 
 FACE_ENHANCER_MODELS_DIR = env_str("FACE_ENHANCER_MODELS_DIR", str(VAR_DIR / "models"))
