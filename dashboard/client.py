@@ -1,0 +1,319 @@
+"""A client of the Face Enhancer API, over HTTP with `requests`.
+
+The dashboard's workers use it to start enhancements, poll progress and
+download results. It speaks AdCreative's published contract only (paths,
+headers, fields), so pointing it at https://api.adcreative.ai with real
+credentials needs no code change.
+
+Transport failures are retried with exponential backoff and jitter by
+urllib3's Retry: connection errors, 5xx and 429 (honouring Retry-After), never
+other 4xx. Starting a process is retried too, because every start carries an
+Idempotency-Key: a retry after a lost answer returns the same process.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import IO, Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+# Refresh the access token this long before it expires, so that a request
+# never leaves with a token that dies on the way.
+TOKEN_MARGIN = timedelta(seconds=60)
+
+
+class ApiError(Exception):
+    """The API answered with an error (a problem details body when it has one)."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        errors: dict[str, list[str]] | None = None,
+        trace_id: str | None = None,
+    ):
+        self.status = status
+        self.detail = detail
+        self.errors = errors or {}
+        self.trace_id = trace_id
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """One sentence for a person: the detail and every field message."""
+        parts = [self.detail.rstrip(".") + "."] if self.detail else []
+        for name, messages in self.errors.items():
+            for text in messages:
+                parts.append(f"{name}: {text}" if name else text)
+        return " ".join(parts) or f"The API answered {self.status}."
+
+    @property
+    def retryable(self) -> bool:
+        """Worth trying again later: the server's fault or a rate limit."""
+        return self.status >= 500 or self.status == 429
+
+
+class ApiUnreachable(ApiError):
+    """No answer at all: connection refused, DNS failure or timeouts, after retries."""
+
+    def __init__(self, detail: str):
+        super().__init__(0, detail)
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class Connection:
+    base_url: str
+    application_id: uuid.UUID
+    api_key: str
+    api_secret: str
+    jwt_private_key: str
+
+
+@dataclass
+class _Tokens:
+    access: str
+    access_expires: datetime
+    refresh: str
+    refresh_expires: datetime
+
+
+@dataclass(frozen=True)
+class Download:
+    content_type: str
+    filename: str
+    size: int
+
+
+@dataclass
+class FaceEnhancerClient:
+    connection: Connection
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    retries: int = 4
+    backoff: float = 0.5
+    session: requests.Session = field(default_factory=requests.Session)
+    _tokens: _Tokens | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        retry = Retry(
+            total=self.retries,
+            connect=self.retries,
+            read=self.retries,
+            status=self.retries,
+            other=0,
+            allowed_methods=None,  # every method: starts carry an Idempotency-Key
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=self.backoff,
+            backoff_jitter=self.backoff,
+            backoff_max=30,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    # --- The four endpoints of the seed ---------------------------------------
+
+    def start(
+        self,
+        *,
+        user_id: uuid.UUID,
+        image: IO[bytes],
+        filename: str,
+        aria_ratio: float = 0.5,
+        max_face_count: int = 10,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """POST /api/v1/Image/FaceEnhancing/AdCreative"""
+        data = {
+            "applicationId": str(self.connection.application_id),
+            "userId": str(user_id),
+            "ariaRatio": repr(float(aria_ratio)),
+            "maxFaceCount": str(int(max_face_count)),
+        }
+        headers = {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
+        image.seek(0)
+        return self._json(
+            "POST",
+            "/api/v1/Image/FaceEnhancing/AdCreative",
+            data=data,
+            files={"uploadedImage": (filename, image)},
+            headers=headers,
+            rewind=image,
+        )
+
+    def check_user_progress(
+        self, *, user_id: uuid.UUID, process_id: uuid.UUID | None = None, **extra: Any
+    ) -> Any:
+        """GET /api/v1/Image/FaceEnhancing/CheckUserProgress"""
+        params = {"userId": str(user_id), **extra}
+        if process_id is not None:
+            params["imageFaceEnhancerProcessId"] = str(process_id)
+        return self._json("GET", "/api/v1/Image/FaceEnhancing/CheckUserProgress", params=params)
+
+    def check_application_all_progresses(self, **extra: Any) -> Any:
+        """GET /api/v1/Image/FaceEnhancing/CheckApplicationAllProgresses"""
+        params = {"applicationId": str(self.connection.application_id), **extra}
+        return self._json(
+            "GET", "/api/v1/Image/FaceEnhancing/CheckApplicationAllProgresses", params=params
+        )
+
+    def download(
+        self,
+        *,
+        process_id: uuid.UUID,
+        task_id: uuid.UUID,
+        destination: IO[bytes],
+        low_resolution: bool = False,
+    ) -> Download:
+        """GET /api/v1/Image/FaceEnhancing/Download, streamed into `destination`."""
+        params = {
+            "applicationId": str(self.connection.application_id),
+            "taskId": str(task_id),
+            "imageFaceEnhancerProcessId": str(process_id),
+            "lowResolution": "true" if low_resolution else "false",
+        }
+        response = self._send(
+            "GET", "/api/v1/Image/FaceEnhancing/Download", params=params, stream=True
+        )
+        with response:
+            size = 0
+            for chunk in response.iter_content(chunk_size=64 * 1024):
+                destination.write(chunk)
+                size += len(chunk)
+            expected = response.headers.get("Content-Length")
+            if expected is not None and int(expected) != size:
+                raise ApiUnreachable(f"The download was cut short ({size} of {expected} bytes).")
+            return Download(
+                content_type=response.headers.get("Content-Type", "application/octet-stream"),
+                filename=_filename(response.headers.get("Content-Disposition", "")),
+                size=size,
+            )
+
+    # --- Tokens ----------------------------------------------------------------
+
+    def access_token(self) -> str:
+        """A valid access token: generated once, refreshed before it expires."""
+        with self._lock:
+            now = datetime.now().astimezone()
+            tokens = self._tokens
+            if tokens is not None and tokens.access_expires - TOKEN_MARGIN > now:
+                return tokens.access
+            if tokens is not None and tokens.refresh_expires - TOKEN_MARGIN > now:
+                try:
+                    self._tokens = self._token_pair(
+                        "/api/v1/Authorization/RefreshJwtToken",
+                        {
+                            "applicationId": str(self.connection.application_id),
+                            "refreshToken": tokens.refresh,
+                        },
+                    )
+                    return self._tokens.access
+                except ApiError as e:
+                    if e.status != 401:
+                        raise
+                    # The refresh token was revoked: start over with the private key.
+            self._tokens = self._token_pair(
+                "/api/v1/Authorization/GenerateJwtToken",
+                {
+                    "applicationId": str(self.connection.application_id),
+                    "jwtPrivateKey": self.connection.jwt_private_key,
+                },
+            )
+            return self._tokens.access
+
+    def _token_pair(self, path: str, payload: dict[str, str]) -> _Tokens:
+        response = self._request("POST", path, json=payload, authenticated=False)
+        body = _checked(response).json()
+        return _Tokens(
+            access=body["accessToken"],
+            access_expires=_parse_time(body["accessTokenExpiration"]),
+            refresh=body["refreshToken"],
+            refresh_expires=_parse_time(body["refreshTokenExpiration"]),
+        )
+
+    # --- Plumbing --------------------------------------------------------------
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._send(method, path, **kwargs).json()
+
+    def _send(
+        self, method: str, path: str, *, rewind: IO[bytes] | None = None, **kwargs: Any
+    ) -> requests.Response:
+        response = self._request(method, path, **kwargs)
+        if response.status_code == 401:
+            # The token may have been revoked or have expired on the way:
+            # once, get a fresh pair and try again.
+            response.close()
+            with self._lock:
+                self._tokens = None
+            if rewind is not None:
+                rewind.seek(0)
+            response = self._request(method, path, **kwargs)
+        return _checked(response)
+
+    def _request(
+        self, method: str, path: str, *, authenticated: bool = True, **kwargs: Any
+    ) -> requests.Response:
+        headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
+        if authenticated:
+            headers.update(
+                {
+                    "Authorization": f"Bearer {self.access_token()}",
+                    "x-api-key": self.connection.api_key,
+                    "x-api-secret": self.connection.api_secret,
+                }
+            )
+        url = self.connection.base_url.rstrip("/") + path
+        try:
+            return self.session.request(
+                method,
+                url,
+                headers=headers,
+                timeout=(self.connect_timeout, self.read_timeout),
+                **kwargs,
+            )
+        except requests.RequestException as e:
+            raise ApiUnreachable(f"The Face Enhancer API at {url} did not answer: {e}") from e
+
+
+def _checked(response: requests.Response) -> requests.Response:
+    if response.status_code < 400:
+        return response
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    response.close()
+    if not isinstance(body, dict):
+        body = {}
+    errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
+    detail = body.get("detail") or body.get("title") or response.reason or ""
+    trace = (body.get("extensions") or {}).get("traceId") or body.get("traceId")
+    raise ApiError(response.status_code, str(detail), errors, trace)
+
+
+def _parse_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.astimezone()
+
+
+def _filename(disposition: str) -> str:
+    for part in disposition.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "filename":
+            return value.strip().strip('"')
+    return ""
