@@ -1,0 +1,112 @@
+"""Putting a restored face back into the image: aria mask, fidelity, inverse warp.
+
+ariaRatio, precisely
+--------------------
+The enhanced area of a face is an ellipse in the aligned crop's own frame (the
+FFHQ framing, so it turns and scales with the face). With u, v the crop
+coordinates scaled to 0..1 (eyes at v = 0.47, mouth at v = 0.72, chin near
+v = 0.87), the ellipse for ratio t in 0..1 has
+
+    centre     (0.5, 0.60 + t * (0.50 - 0.60))
+    semi-axes  (0.27 + t * (0.50 - 0.27), 0.29 + t * (0.50 - 0.29))
+
+so t = 0 is the inner face (brows to chin, cheek to cheek: the eyes, nose and
+mouth) and t = 1 is the largest ellipse inside the crop: the whole head with hair
+and some background. Each ellipse contains every smaller one, so a larger
+ratio never enhances fewer pixels.
+
+The mask weight at a point at normalised elliptical radius r (r = 1 on the
+ellipse) is smoothstep((1 - r) / FEATHER): 1 well inside, falling smoothly to
+exactly 0 on the ellipse. The feather band (the outer 35% of the radius) is
+wide enough that no edge shows, and the weight is exactly zero outside, so
+pixels there are bit-for-bit the input's.
+
+Fidelity
+--------
+Inside the mask the new face is  (1 - f) * restored + f * original, then
+mixed into the image by the mask weight: f = 0 keeps only the network's face,
+f = 1 changes nothing.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from enhancer.engine.alignment import Alignment
+
+FEATHER = 0.35
+COLOUR_SIGMA = 1 / 16
+_INNER_CENTRE, _OUTER_CENTRE = (0.5, 0.60), (0.5, 0.5)
+_INNER_AXES, _OUTER_AXES = (0.27, 0.29), (0.5, 0.5)
+
+
+def aria_ellipse(ratio: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """((cx, cy), (ax, ay)) of the enhanced area in unit crop coordinates."""
+    centre = tuple(a + ratio * (b - a) for a, b in zip(_INNER_CENTRE, _OUTER_CENTRE, strict=True))
+    axes = tuple(a + ratio * (b - a) for a, b in zip(_INNER_AXES, _OUTER_AXES, strict=True))
+    return (centre[0], centre[1]), (axes[0], axes[1])
+
+
+def aria_mask(size: int, ratio: float) -> np.ndarray:
+    """(size, size) float32 weights in 0..1 for a crop of `size` pixels."""
+    (cx, cy), (ax, ay) = aria_ellipse(ratio)
+    # Pixel centres, in unit coordinates.
+    coords = (np.arange(size, dtype=np.float32) + 0.5) / size
+    dx = ((coords - cx) / ax) ** 2
+    dy = ((coords - cy) / ay) ** 2
+    radius = np.sqrt(dy[:, None] + dx[None, :])
+    t = np.clip((1.0 - radius) / FEATHER, 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def paste_face(
+    image: np.ndarray,
+    alignment: Alignment,
+    restored: np.ndarray,
+    *,
+    aria_ratio: float,
+    fidelity: float,
+) -> tuple[int, int, int, int] | None:
+    """Blend `restored` (an aligned crop, any size) into `image` in place.
+
+    Returns the box of the image that may have changed, or None if the face's
+    crop lies outside the image.
+    """
+    height, width = image.shape[:2]
+    x0, y0, x1, y1 = alignment.bounds(width, height)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    # Bring the restored crop to about the face's own resolution first, with
+    # area averaging; the inverse warp is then close to 1:1 and its bilinear
+    # sampling cannot alias. A face larger than the restorer's output is
+    # instead upsampled by the warp itself.
+    size = int(min(restored.shape[0], max(16, round(alignment.native_size))))
+    if size < restored.shape[0]:
+        restored = cv2.resize(restored, (size, size), interpolation=cv2.INTER_AREA)
+    # Crop -> region of interest: invert image -> crop and shift by the ROI.
+    to_crop = alignment.matrix(size).copy()
+    to_crop[:, 2] += to_crop[:, :2] @ np.array([x0, y0], dtype=np.float64)
+    roi_size = (x1 - x0, y1 - y0)
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    face = cv2.warpAffine(restored, to_crop, roi_size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    weight = cv2.warpAffine(
+        aria_mask(size, aria_ratio), to_crop, roi_size, flags=flags, borderValue=0.0
+    )
+
+    region = image[y0:y1, x0:x1]
+    original = region.astype(np.float32)
+    new_face = face.astype(np.float32)
+    sigma = max(1.0, alignment.native_size * COLOUR_SIGMA)
+    original_low = cv2.GaussianBlur(original, (0, 0), sigma)
+    face_low = cv2.GaussianBlur(new_face, (0, 0), sigma)
+    # Shading and colour from the original, detail mixed by fidelity.
+    new_face = (
+        original_low
+        + (1.0 - fidelity) * (new_face - face_low)
+        + fidelity * (original - original_low)
+    )
+    # original + w * (new - original): where w is 0 the pixel stays exactly as it was.
+    blended = original + weight[..., None] * (new_face - original)
+    region[...] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    return x0, y0, x1, y1
