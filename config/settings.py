@@ -251,6 +251,46 @@ FACE_ENHANCER_MODELS_DIR = env_str("FACE_ENHANCER_MODELS_DIR", str(VAR_DIR / "mo
 FACE_ENHANCER_MAX_PIXELS = env_int("FACE_ENHANCER_MAX_PIXELS", 40_000_000, minimum=1)
 FACE_ENHANCER_MAX_FACE_COUNT = env_int("FACE_ENHANCER_MAX_FACE_COUNT", 50, minimum=1)
 
+# --- Dashboard (dashboard/) --------------------------------------------------------
+
+# Where the dashboard's workers find the Face Enhancer API when a team's
+# connection leaves the base URL empty: by default this server's own API.
+FACE_ENHANCER_API_URL = env_url(
+    "FACE_ENHANCER_API_URL",
+    f"http://127.0.0.1:{env_int('PORT', 8000, minimum=1, maximum=65535)}",
+    schemes=("http", "https"),
+)
+# Salt of the key that encrypts API secrets at rest (with SECRET_KEY;
+# SECRET_KEY_FALLBACKS keep old values readable after a key rotation).
+SALT_KEY = env_str("SALT_KEY", "face-enhancer-dashboard")
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
+
+# The dashboard's workers: API timeouts, polling and the stale-job sweeper.
+DASHBOARD_API_CONNECT_TIMEOUT = env_float("DASHBOARD_API_CONNECT_TIMEOUT", 5.0, minimum=0.1)
+DASHBOARD_API_READ_TIMEOUT = env_float("DASHBOARD_API_READ_TIMEOUT", 60.0, minimum=0.1)
+DASHBOARD_POLL_INTERVAL = env_float("DASHBOARD_POLL_INTERVAL", 1.0, minimum=0.1)
+DASHBOARD_POLL_MAX_INTERVAL = env_float("DASHBOARD_POLL_MAX_INTERVAL", 15.0, minimum=0.1)
+DASHBOARD_TASK_RETRIES = env_int("DASHBOARD_TASK_RETRIES", 6, minimum=0)
+DASHBOARD_RETRY_MAX_DELAY = env_float("DASHBOARD_RETRY_MAX_DELAY", 120.0, minimum=1)
+DASHBOARD_STALE_AFTER = env_int("DASHBOARD_STALE_AFTER", 120, minimum=5)
+DASHBOARD_MAX_ATTEMPTS = env_int("DASHBOARD_MAX_ATTEMPTS", 5, minimum=1)
+DASHBOARD_JOB_TIMEOUT = env_int("DASHBOARD_JOB_TIMEOUT", 3600, minimum=60)
+DASHBOARD_SWEEP_INTERVAL = env_float("DASHBOARD_SWEEP_INTERVAL", 60.0, minimum=1)
+for _name in ("DASHBOARD_POLL_MAX_INTERVAL", "DASHBOARD_RETRY_MAX_DELAY"):
+    if globals()[_name] >= CELERY_VISIBILITY_TIMEOUT:
+        raise ImproperlyConfigured(
+            f"{_name}={globals()[_name]!r} must be below "
+            f"CELERY_VISIBILITY_TIMEOUT={CELERY_VISIBILITY_TIMEOUT!r}: a countdown past it "
+            "is delivered twice"
+        )
+CELERY_BEAT_SCHEDULE = {
+    "dashboard-sweep-stale-jobs": {
+        "task": "dashboard.jobs_sweep",
+        "schedule": DASHBOARD_SWEEP_INTERVAL,
+        "options": {"queue": "default", "expires": DASHBOARD_SWEEP_INTERVAL},
+    },
+}
+
 # --- Logging -------------------------------------------------------------------
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

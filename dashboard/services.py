@@ -1,0 +1,358 @@
+"""Writes of the dashboard: jobs created, submitted, polled, downloaded, swept.
+
+Each step moves a job from one status to the next with a conditional UPDATE
+(`filter(id=..., status=expected).update(...)`): when two deliveries of the
+same step race (a webhook and a poll both seeing completion), one wins and the
+other does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import IO
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from dashboard.client import ApiError, Connection, FaceEnhancerClient
+from dashboard.models import ApiConnection, Job, Membership
+from dashboard.progress import find_process
+
+logger = logging.getLogger(__name__)
+
+_clients: dict[tuple[int, str], FaceEnhancerClient] = {}
+
+
+def connection_client(connection: ApiConnection) -> FaceEnhancerClient:
+    """One client per connection and process, so that its tokens are reused."""
+    key = (connection.pk, connection.updated_at.isoformat())
+    client = _clients.get(key)
+    if client is None:
+        client = FaceEnhancerClient(
+            Connection(
+                base_url=connection.url,
+                application_id=connection.application_id,
+                api_key=connection.api_key,
+                api_secret=connection.api_secret,
+                jwt_private_key=connection.jwt_private_key,
+            ),
+            connect_timeout=settings.DASHBOARD_API_CONNECT_TIMEOUT,
+            read_timeout=settings.DASHBOARD_API_READ_TIMEOUT,
+        )
+        _clients[key] = client
+    return client
+
+
+# --- Creating ------------------------------------------------------------------
+
+
+@transaction.atomic
+def job_create(
+    *,
+    membership: Membership,
+    image: IO[bytes],
+    filename: str,
+    aria_ratio: float,
+    max_face_count: int,
+) -> Job:
+    """Store a validated upload and send it to the API once the row is committed."""
+    from dashboard.tasks import job_submit_task
+
+    job = Job(
+        team=membership.team,
+        uploader=membership.user,
+        user_guid=membership.user_guid,
+        original_name=filename[:255],
+        aria_ratio=aria_ratio,
+        max_face_count=max_face_count,
+    )
+    job.original.save(_safe_name(filename), File(image), save=False)
+    job.save()
+    transaction.on_commit(lambda: job_submit_task.delay(str(job.id)))
+    return job
+
+
+@transaction.atomic
+def job_retry(*, job: Job) -> bool:
+    """Start a failed or cancelled job again, as a new upstream process."""
+    from dashboard.tasks import job_submit_task
+
+    updated = Job.objects.filter(
+        pk=job.pk, status__in=[Job.Status.FAILED, Job.Status.CANCELLED]
+    ).update(
+        status=Job.Status.PENDING,
+        progress=0,
+        error_message="",
+        attempts=0,
+        process_id=None,
+        task_id=None,
+        submitted_at=None,
+        completed_at=None,
+        updated_at=timezone.now(),
+    )
+    if updated:
+        transaction.on_commit(lambda: job_submit_task.delay(str(job.pk), fresh=True))
+    return bool(updated)
+
+
+def job_cancel(*, job: Job) -> bool:
+    """Stop following a job. The API has no cancel; its process may still finish."""
+    return bool(
+        Job.objects.filter(pk=job.pk, status__in=Job.ACTIVE).update(
+            status=Job.Status.CANCELLED,
+            error_message="Cancelled by a person.",
+            updated_at=timezone.now(),
+        )
+    )
+
+
+# --- The worker's steps ----------------------------------------------------------
+
+
+def job_fail(*, job_id: uuid.UUID | str, message: str) -> bool:
+    return bool(
+        Job.objects.filter(pk=job_id, status__in=Job.ACTIVE).update(
+            status=Job.Status.FAILED,
+            error_message=message[:2000],
+            completed_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+    )
+
+
+def job_submit(*, job_id: uuid.UUID | str, fresh: bool = False) -> bool:
+    """POST the upload to the enhance endpoint. True when the job moved on.
+
+    The Idempotency-Key is the job's id, so a second submit of the same job
+    (a redelivered task, the sweeper) gets the same process back. A retry
+    after failure asks for a new process with a fresh key.
+    """
+    job = (
+        Job.objects.select_related("team__connection")
+        .filter(pk=job_id, status=Job.Status.PENDING)
+        .first()
+    )
+    if job is None:
+        return False
+    Job.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, updated_at=timezone.now())
+    client = connection_client(job.team.connection)
+    key = f"{job.pk.hex}-{uuid.uuid4().hex[:8]}" if fresh else job.pk.hex
+    with job.original.open("rb") as image:
+        body = client.start(
+            user_id=job.user_guid,
+            image=image,
+            filename=job.original_name,
+            aria_ratio=job.aria_ratio,
+            max_face_count=job.max_face_count,
+            idempotency_key=key,
+        )
+    process_id = uuid.UUID(str(body["imageFaceEnhancerProcessId"]))
+    task_id = _first_task_id(body)
+    return bool(
+        Job.objects.filter(pk=job.pk, status=Job.Status.PENDING).update(
+            status=Job.Status.SUBMITTED,
+            process_id=process_id,
+            task_id=task_id,
+            progress=int(body.get("progress") or 0),
+            submitted_at=timezone.now(),
+            attempts=0,
+            updated_at=timezone.now(),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    done: bool  # no further poll needed (downloading, failed or gone)
+    download: bool  # this poll moved the job to downloading
+
+
+def job_poll(*, job_id: uuid.UUID | str) -> PollOutcome:
+    """Ask CheckUserProgress about the job's process and record the answer."""
+    job = (
+        Job.objects.select_related("team__connection")
+        .filter(pk=job_id, status__in=[Job.Status.SUBMITTED, Job.Status.PROCESSING])
+        .first()
+    )
+    if job is None or job.process_id is None:
+        return PollOutcome(done=True, download=False)
+    client = connection_client(job.team.connection)
+    try:
+        body = client.check_user_progress(user_id=job.user_guid, process_id=job.process_id)
+    except ApiError as e:
+        if e.status == 404:
+            job_fail(job_id=job.pk, message="The Face Enhancer API no longer knows this process.")
+            return PollOutcome(done=True, download=False)
+        raise
+    found = find_process(body, job.process_id)
+    if found is None:
+        job_fail(job_id=job.pk, message="The Face Enhancer API no longer knows this process.")
+        return PollOutcome(done=True, download=False)
+    if found.failed:
+        job_fail(job_id=job.pk, message=found.error_message)
+        return PollOutcome(done=True, download=False)
+    changes = {
+        "progress": found.progress,
+        "faces_detected": found.faces_detected,
+        "faces_enhanced": found.faces_enhanced,
+        "updated_at": timezone.now(),
+    }
+    if found.task_ids and job.task_id is None:
+        changes["task_id"] = found.task_ids[0]
+    active = Job.objects.filter(pk=job.pk, status__in=[Job.Status.SUBMITTED, Job.Status.PROCESSING])
+    if found.completed:
+        moved = active.update(status=Job.Status.DOWNLOADING, attempts=0, **changes)
+        return PollOutcome(done=True, download=bool(moved))
+    active.update(status=Job.Status.PROCESSING, **changes)
+    return PollOutcome(done=False, download=False)
+
+
+def job_mark_completed_upstream(*, process_id: uuid.UUID) -> Job | None:
+    """A webhook said the process completed: go straight to downloading."""
+    job = Job.objects.filter(process_id=process_id).first()
+    if job is None:
+        return None
+    moved = Job.objects.filter(
+        pk=job.pk, status__in=[Job.Status.SUBMITTED, Job.Status.PROCESSING]
+    ).update(status=Job.Status.DOWNLOADING, progress=100, attempts=0, updated_at=timezone.now())
+    return job if moved else None
+
+
+def job_download(*, job_id: uuid.UUID | str) -> bool:
+    """Download the result and its low-resolution preview into media storage."""
+    job = (
+        Job.objects.select_related("team__connection")
+        .filter(pk=job_id, status=Job.Status.DOWNLOADING)
+        .first()
+    )
+    if job is None or job.process_id is None or job.task_id is None:
+        return False
+    Job.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, updated_at=timezone.now())
+    client = connection_client(job.team.connection)
+    stem = job.original_name.rsplit(".", 1)[0] or "image"
+    with tempfile.TemporaryFile() as full, tempfile.TemporaryFile() as low:
+        result = client.download(process_id=job.process_id, task_id=job.task_id, destination=full)
+        client.download(
+            process_id=job.process_id, task_id=job.task_id, destination=low, low_resolution=True
+        )
+        extension = _extension(result.filename, result.content_type)
+        full.seek(0)
+        low.seek(0)
+        job.result.save(_safe_name(f"{stem}-enhanced{extension}"), File(full), save=False)
+        job.preview.save(_safe_name(f"{stem}-preview.jpg"), File(low), save=False)
+    with transaction.atomic():
+        moved = Job.objects.filter(pk=job.pk, status=Job.Status.DOWNLOADING).update(
+            status=Job.Status.COMPLETED,
+            progress=100,
+            result=job.result.name,
+            preview=job.preview.name,
+            result_content_type=result.content_type,
+            completed_at=timezone.now(),
+            updated_at=timezone.now(),
+            attempts=0,
+        )
+    if not moved:  # cancelled meanwhile: don't keep the files
+        job.result.delete(save=False)
+        job.preview.delete(save=False)
+    return bool(moved)
+
+
+# --- The sweeper ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    resubmitted: int = 0
+    repolled: int = 0
+    redownloaded: int = 0
+    failed: int = 0
+
+
+def jobs_sweep() -> SweepReport:
+    """Re-drive jobs whose state went stale; fail those that keep failing.
+
+    A job is stale when nothing touched it for DASHBOARD_STALE_AFTER seconds
+    (a worker died, a message was lost, the API was down). Each re-drive counts
+    as an attempt; past DASHBOARD_MAX_ATTEMPTS, or past DASHBOARD_JOB_TIMEOUT in
+    all, the job fails with the reason instead of being tried forever.
+    """
+    from dashboard.tasks import job_download_task, job_poll_task, job_submit_task
+
+    now = timezone.now()
+    stale = Job.objects.filter(
+        status__in=Job.ACTIVE,
+        updated_at__lt=now - timedelta(seconds=settings.DASHBOARD_STALE_AFTER),
+    )
+    counts = {"resubmitted": 0, "repolled": 0, "redownloaded": 0, "failed": 0}
+    for job in stale.only("id", "status", "attempts", "created_at"):
+        too_old = job.created_at < now - timedelta(seconds=settings.DASHBOARD_JOB_TIMEOUT)
+        if too_old or job.attempts >= settings.DASHBOARD_MAX_ATTEMPTS:
+            reason = (
+                "it took longer than the time limit"
+                if too_old
+                else f"it was tried {job.attempts} times"
+            )
+            if job_fail(job_id=job.pk, message=f"Gave up on this image: {reason}. Retry it?"):
+                counts["failed"] += 1
+            continue
+        touched = Job.objects.filter(
+            pk=job.pk,
+            status=job.status,
+            updated_at__lt=now - timedelta(seconds=settings.DASHBOARD_STALE_AFTER),
+        ).update(attempts=F("attempts") + 1, updated_at=now)
+        if not touched:
+            continue  # someone else moved it meanwhile
+        if job.status == Job.Status.PENDING:
+            job_submit_task.delay(str(job.pk))
+            counts["resubmitted"] += 1
+        elif job.status == Job.Status.DOWNLOADING:
+            job_download_task.delay(str(job.pk))
+            counts["redownloaded"] += 1
+        else:
+            job_poll_task.delay(str(job.pk))
+            counts["repolled"] += 1
+    if any(counts.values()):
+        logger.warning("Swept stale jobs: %s", counts)
+    return SweepReport(**counts)
+
+
+# --- Helpers -------------------------------------------------------------------------
+
+
+def _first_task_id(body: dict[str, object]) -> uuid.UUID | None:
+    value = body.get("taskId")
+    if not value:
+        tasks = body.get("tasks") or body.get("renderTasks") or []
+        if isinstance(tasks, list) and tasks and isinstance(tasks[0], dict):
+            value = tasks[0].get("taskId")
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+_CONTENT_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+
+
+def _extension(filename: str, content_type: str) -> str:
+    if "." in filename:
+        return "." + filename.rsplit(".", 1)[1].lower()
+    return _CONTENT_EXTENSIONS.get(content_type.split(";")[0].strip(), ".jpg")
+
+
+def _safe_name(filename: str) -> str:
+    """A storage name from a person's file name: no paths, no odd characters."""
+    from django.utils.text import get_valid_filename
+
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    try:
+        return get_valid_filename(base)[:100] or "image"
+    except Exception:  # get_valid_filename refuses names like "." or ".."
+        return "image"
