@@ -16,7 +16,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_float, env_int, env_list, env_str, env_url
+from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -247,9 +247,44 @@ JWT_REFRESH_TOKEN_LIFETIME = env_int("JWT_REFRESH_TOKEN_LIFETIME", 7 * 24 * 3600
 
 # --- The AI engine (enhancer/engine reads these through enhancer.engine_config) --
 
+# Operator-supplied ONNX face models (GFPGAN, CodeFormer, GPEN) live here.
 FACE_ENHANCER_MODELS_DIR = env_str("FACE_ENHANCER_MODELS_DIR", str(VAR_DIR / "models"))
-FACE_ENHANCER_MAX_PIXELS = env_int("FACE_ENHANCER_MAX_PIXELS", 40_000_000, minimum=1)
-FACE_ENHANCER_MAX_FACE_COUNT = env_int("FACE_ENHANCER_MAX_FACE_COUNT", 50, minimum=1)
+# Images with more pixels are refused before decoding. Pillow refuses above
+# ~178 MP on its own, so a higher limit could not be honoured.
+FACE_ENHANCER_MAX_PIXELS = env_int(
+    "FACE_ENHANCER_MAX_PIXELS", 40_000_000, minimum=1, maximum=178_000_000
+)
+# Upper cap of a request's maxFaceCount (its default is 10).
+FACE_ENHANCER_MAX_FACE_COUNT = env_int("FACE_ENHANCER_MAX_FACE_COUNT", 50, minimum=1, maximum=1000)
+# "realesrgan": Real-ESRGAN x4plus, built in. "onnx": FACE_ENHANCER_ONNX_MODEL,
+# a file name inside FACE_ENHANCER_MODELS_DIR.
+FACE_ENHANCER_RESTORER = env_choice("FACE_ENHANCER_RESTORER", "realesrgan", ("realesrgan", "onnx"))
+FACE_ENHANCER_ONNX_MODEL = env_str("FACE_ENHANCER_ONNX_MODEL", "")
+# Default fidelity when a request gives none: 0 = the network's face, 1 = the
+# original. 0.3 was chosen by looking at real photos (docs/engine.md).
+FACE_ENHANCER_FIDELITY = env_float("FACE_ENHANCER_FIDELITY", 0.3, minimum=0.0, maximum=1.0)
+# Largest side, in pixels, of a face fed to Real-ESRGAN (faces are fed at their
+# own resolution up to this). Time per face grows with its square: ~2.5 s at 128.
+FACE_ENHANCER_FACE_INPUT_MAX = env_int("FACE_ENHANCER_FACE_INPUT_MAX", 128, minimum=16, maximum=512)
+# Face detection: score threshold, smallest face kept (pixels), and the longest
+# side the detector sees (larger images are scaled down for detection only).
+FACE_ENHANCER_DETECTION_THRESHOLD = env_float(
+    "FACE_ENHANCER_DETECTION_THRESHOLD", 0.5, minimum=0.05, maximum=0.99
+)
+FACE_ENHANCER_MIN_FACE_SIZE = env_int("FACE_ENHANCER_MIN_FACE_SIZE", 10, minimum=1)
+FACE_ENHANCER_DETECTION_MAX_SIDE = env_int("FACE_ENHANCER_DETECTION_MAX_SIDE", 2048, minimum=64)
+# Threads per worker process for the networks; 0 = every CPU the process may
+# use. With several worker processes per machine, cores / concurrency avoids
+# oversubscription at the cost of single-job latency.
+FACE_ENHANCER_THREADS = env_int("FACE_ENHANCER_THREADS", 0, minimum=0, maximum=256)
+# bfloat16 storage in Real-ESRGAN: ~15% faster, invisible difference.
+FACE_ENHANCER_NCNN_BF16 = env_bool("FACE_ENHANCER_NCNN_BF16", True)
+# Output encoding (the output keeps the input's format).
+FACE_ENHANCER_JPEG_QUALITY = env_int("FACE_ENHANCER_JPEG_QUALITY", 92, minimum=1, maximum=95)
+FACE_ENHANCER_WEBP_QUALITY = env_int("FACE_ENHANCER_WEBP_QUALITY", 90, minimum=1, maximum=100)
+FACE_ENHANCER_PNG_COMPRESS_LEVEL = env_int(
+    "FACE_ENHANCER_PNG_COMPRESS_LEVEL", 3, minimum=0, maximum=9
+)
 
 # --- Dashboard (dashboard/) --------------------------------------------------------
 

@@ -135,8 +135,8 @@ class Enhancer:
         timings["total"] = time.perf_counter() - started
         plan.report(100)
 
-        # Faces in reading order (top to bottom, left to right), not by size.
-        ordered = sorted(faces, key=lambda f: (round(f.box[1]), round(f.box[0])))
+        # Faces left to right (how people name who is in a photo), not by size.
+        ordered = sorted(faces, key=lambda f: (f.box[0], f.box[1]))
         face_reports = [reports[id(face)] for face in ordered]
         return EnhanceResult(
             image_bytes=output.data,
