@@ -298,6 +298,12 @@ FACE_ENHANCER_API_URL = env_url(
 # Salt of the key that encrypts API secrets at rest (with SECRET_KEY;
 # SECRET_KEY_FALLBACKS keep old values readable after a key rotation).
 SALT_KEY = env_str("SALT_KEY", "face-enhancer-dashboard")
+# Where the API reaches this dashboard's webhook receiver.
+DASHBOARD_PUBLIC_URL = env_url(
+    "DASHBOARD_PUBLIC_URL",
+    f"http://127.0.0.1:{env_int('PORT', 8000, minimum=1, maximum=65535)}",
+    schemes=("http", "https"),
+)
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
 # The dashboard's workers: API timeouts, polling and the stale-job sweeper.

@@ -203,6 +203,26 @@ class FaceEnhancerClient:
                 size=size,
             )
 
+    # --- Notification channels -------------------------------------------------
+
+    def create_webhook_channel(self, *, url: str, include_image_data: bool = False) -> Any:
+        """POST /api/v1/NotificationChannel: an active webhook channel to `url`.
+
+        Our API answers with the channel's `signingSecret` (Standard Webhooks);
+        AdCreative's webhooks are unsigned and have none.
+        """
+        return self._json(
+            "POST",
+            "/api/v1/NotificationChannel",
+            json={
+                "applicationId": str(self.connection.application_id),
+                "type": "Webhook",
+                "url": url,
+                "isActive": True,
+                "includeImageData": include_image_data,
+            },
+        )
+
     # --- Tokens ----------------------------------------------------------------
 
     def access_token(self) -> str:

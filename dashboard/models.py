@@ -37,7 +37,7 @@ class ApiConnection(models.Model):
     # The webhook channel this dashboard registered for the application, and
     # the secret its deliveries are signed with.
     notification_channel_id = models.UUIDField(null=True, blank=True, editable=False)
-    webhook_secret = EncryptedCharField(max_length=255, blank=True, default="", editable=False)
+    webhook_secret = EncryptedCharField(max_length=255, blank=True, null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -142,6 +142,9 @@ def job_submit(*, job_id: uuid.UUID | str, fresh: bool = False) -> bool:
     if job is None:
         return False
     Job.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, updated_at=timezone.now())
+    from dashboard.webhooks import connection_register_webhook
+
+    connection_register_webhook(connection=job.team.connection)
     client = connection_client(job.team.connection)
     key = f"{job.pk.hex}-{uuid.uuid4().hex[:8]}" if fresh else job.pk.hex
     with job.original.open("rb") as image:
