@@ -1,0 +1,132 @@
+"""POST /webhooks/face-enhancer/<connection>: signed notifications from the API."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from dashboard.models import Job
+from enhancer.notifications.signing import secret_generate, sign_headers
+from tests.dashboard.factories import job_for, member_of, team_for
+
+SECRET = secret_generate()
+
+
+@pytest.fixture
+def job(alice):
+    team = team_for(alice)
+    team.connection.webhook_secret = SECRET
+    team.connection.notification_channel_id = uuid.uuid4()
+    team.connection.save()
+    membership = member_of(team)
+    return job_for(
+        membership, status=Job.Status.PROCESSING, process_id=uuid.uuid4(), task_id=uuid.uuid4()
+    )
+
+
+def _post(client, job: Job, payload: dict[str, object], secret: str = SECRET):
+    body = json.dumps(payload)
+    headers = sign_headers(secrets=[secret], msg_id=f"msg_{uuid.uuid4().hex}", body=body)
+    return client.post(
+        f"/webhooks/face-enhancer/{job.team.connection_id}",
+        body,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def _message(job: Job, message_type: str, **fields: object) -> dict[str, object]:
+    return {
+        "MessageType": message_type,
+        "ApplicationId": str(job.team.connection.application_id),
+        "UserId": str(job.user_guid),
+        "ImageRenderProcessId": str(job.process_id),
+        "TaskId": str(job.task_id),
+        **fields,
+    }
+
+
+def test_a_signed_completion_starts_the_download_at_once(
+    client, job, django_capture_on_commit_callbacks, monkeypatch
+):
+    sent: list[str] = []
+    monkeypatch.setattr("dashboard.tasks.job_download_task.delay", sent.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(
+            client, job, _message(job, "ImageFaceEnhancingTaskCompleted", IsSuccessful=True)
+        )
+
+    assert response.status_code == 204
+    job.refresh_from_db()
+    assert job.status == Job.Status.DOWNLOADING
+    assert sent == [str(job.pk)]
+
+
+def test_a_failed_completion_fails_the_job_with_the_api_message(client, job):
+    response = _post(
+        client,
+        job,
+        _message(
+            job,
+            "ImageFaceEnhancingTaskCompleted",
+            IsSuccessful=False,
+            ErrorMessage="The image has no face.",
+        ),
+    )
+
+    assert response.status_code == 204
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert job.error_message == "The image has no face."
+
+
+def test_progress_only_moves_forward(client, job):
+    _post(client, job, _message(job, "ImageFaceEnhancingProgress", Progress=60))
+    _post(client, job, _message(job, "ImageFaceEnhancingProgress", Progress=30))
+
+    job.refresh_from_db()
+    assert job.progress == 60
+
+
+def test_a_forged_signature_is_refused_and_changes_nothing(client, job):
+    response = _post(
+        client,
+        job,
+        _message(job, "ImageFaceEnhancingTaskCompleted", IsSuccessful=False),
+        secret=secret_generate(),
+    )
+
+    assert response.status_code == 401
+    job.refresh_from_db()
+    assert job.status == Job.Status.PROCESSING
+
+
+def test_an_unsigned_message_is_refused(client, job):
+    response = client.post(
+        f"/webhooks/face-enhancer/{job.team.connection_id}",
+        json.dumps(_message(job, "ImageFaceEnhancingTaskCompleted", IsSuccessful=True)),
+        content_type="application/json",
+    )
+    assert response.status_code == 401
+
+
+def test_a_process_of_another_client_is_acknowledged_and_ignored(client, job):
+    payload = _message(job, "ImageFaceEnhancingTaskCompleted", IsSuccessful=True)
+    payload["ImageRenderProcessId"] = str(uuid.uuid4())
+
+    response = _post(client, job, payload)
+
+    assert response.status_code == 204
+    job.refresh_from_db()
+    assert job.status == Job.Status.PROCESSING
+
+
+def test_an_unknown_connection_is_404(client, db):
+    assert (
+        client.post(
+            "/webhooks/face-enhancer/999999", "{}", content_type="application/json"
+        ).status_code
+        == 404
+    )
