@@ -1,0 +1,1 @@
+"""Notification channels of an application and the webhook deliveries made to them."""
