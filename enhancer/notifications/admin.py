@@ -1,0 +1,142 @@
+"""Admin for notification channels and their webhook deliveries.
+
+Signing secrets are never displayed after the page that made them: a new
+channel and a rotation show the secret once, in a message kept in the session.
+Channels are saved through the services, so the SSRF guard and the channel
+type rules are the same as in the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from enhancer.notifications import services
+from enhancer.notifications.deliveries import delivery_resend
+from enhancer.notifications.models import NotificationChannel, WebhookDelivery
+
+
+def _show_secret(request: HttpRequest, channel: NotificationChannel) -> None:
+    messages.warning(
+        request,
+        format_html(
+            "Signing secret of the channel to {}: <code>{}</code>. "
+            "Copy it now; it is not shown again.",
+            channel.url,
+            channel.signing_secret,
+        ),
+    )
+
+
+class NotificationChannelForm(forms.ModelForm):
+    class Meta:
+        model = NotificationChannel
+        fields = ("application", "type", "url", "is_active", "include_image_data")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        adding = self.instance._state.adding
+        url_changed = adding or "url" in self.changed_data
+        try:
+            if url_changed:
+                services.channel_check(
+                    application=data["application"] if adding else None,
+                    url=data["url"],
+                    channel_type=data["type"],
+                )
+            elif "type" in self.changed_data:
+                services.channel_check(application=None, url=data["url"], channel_type=data["type"])
+        except services.ChannelRefused as e:
+            for field, field_messages in e.errors.items():
+                self.add_error(field or None, field_messages)
+        return data
+
+
+@admin.register(NotificationChannel)
+class NotificationChannelAdmin(admin.ModelAdmin):
+    form = NotificationChannelForm
+    list_display = ("url", "application", "type", "is_active", "include_image_data", "created_at")
+    list_filter = ("type", "is_active", "include_image_data")
+    search_fields = ("url", "id", "application__name", "application__id")
+    readonly_fields = ("id", "disabled_reason", "created_at", "updated_at")
+    list_select_related = ("application",)
+    actions = ["rotate_secret"]
+
+    def get_fields(self, request: HttpRequest, obj: NotificationChannel | None = None) -> Any:
+        fields = ["application", "type", "url", "is_active", "include_image_data"]
+        return (
+            fields
+            if obj is None
+            else ["id", *fields, "disabled_reason", "created_at", "updated_at"]
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The application of an existing channel does not change.
+        return self.readonly_fields + (("application",) if obj is not None else ())
+
+    def save_model(
+        self, request: HttpRequest, obj: NotificationChannel, form: Any, change: bool
+    ) -> None:
+        if change:
+            services.channel_update(
+                channel=obj,
+                url=obj.url,
+                channel_type=obj.type,
+                is_active=obj.is_active,
+                include_image_data=obj.include_image_data,
+            )
+            return
+        created = services.channel_create(
+            application=obj.application,
+            url=obj.url,
+            channel_type=obj.type,
+            is_active=obj.is_active,
+            include_image_data=obj.include_image_data,
+        )
+        # The admin goes on with `obj` (log entry, redirect): make it the saved row.
+        obj.pk = created.pk
+        obj._state.adding = False
+        obj._state.db = created._state.db
+        _show_secret(request, created)
+
+    @admin.action(description="Rotate the signing secret (the old one signs too for a while)")
+    def rotate_secret(self, request: HttpRequest, queryset: QuerySet[NotificationChannel]) -> None:
+        for channel in queryset:
+            _show_secret(request, services.channel_secret_rotate(channel=channel))
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = (
+        "webhook_id",
+        "message_type",
+        "channel",
+        "status",
+        "attempts",
+        "last_status_code",
+        "created_at",
+    )
+    list_filter = ("status", "message_type")
+    search_fields = ("webhook_id", "process_id", "channel__url", "channel__application__name")
+    list_select_related = ("channel",)
+    date_hierarchy = "created_at"
+    actions = ["send_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # deliveries come from events, not by hand
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a log: read it, send again, or delete it
+
+    @admin.action(description="Send again now (a fresh attempt budget)")
+    def send_again(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        for delivery in queryset:
+            delivery_resend(delivery=delivery)
+        messages.success(request, f"{len(queryset)} deliveries queued again.")

@@ -1,0 +1,210 @@
+"""Sending one webhook delivery: claim it, sign it, POST it, record what happened.
+
+An attempt succeeds on a 2xx answer. A timeout, a connection error or any
+other answer (3xx included: redirects are not followed) is retried with
+exponential backoff and jitter until NOTIFICATION_WEBHOOK_MAX_ATTEMPTS. A 410
+Gone means the receiver is gone for good: the channel is deactivated, as the
+Standard Webhooks guidance asks. An address the SSRF guard refuses at connect
+time fails the delivery at once; retrying would only be refused again.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+import requests
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from enhancer.notifications.models import DeliveryStatus, NotificationChannel, WebhookDelivery
+from enhancer.notifications.signing import sign_headers
+from enhancer.notifications.ssrf import UrlRefused, guarded_session
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "FaceEnhancer-Webhooks/1.0"
+
+
+def attempt_time_limit() -> float:
+    """Seconds one attempt may take: connect, send, wait for the status line."""
+    return settings.NOTIFICATION_WEBHOOK_TIMEOUT * 3 + 10
+
+
+def backoff_delay(attempt: int) -> float:
+    """Seconds to wait after failed attempt number `attempt` (1-based).
+
+    Exponential, capped below the broker's visibility timeout (a longer
+    countdown would be delivered twice by Redis), with "equal jitter": at
+    least half the delay, so a retry never comes at once, plus a random half,
+    so the deliveries of a receiver that comes back do not arrive in lockstep.
+    """
+    cap = settings.NOTIFICATION_WEBHOOK_RETRY_MAX_DELAY
+    delay = min(cap, settings.NOTIFICATION_WEBHOOK_RETRY_BASE_DELAY * 2.0 ** min(attempt - 1, 60))
+    return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - jitter, not a secret
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    retry_in: float | None = None
+
+
+def delivery_claim(*, delivery_id: int) -> WebhookDelivery | None:
+    """Take the delivery for one attempt, or None if it is done or taken.
+
+    A conditional UPDATE, so that a second copy of the task message (a broker
+    redelivery) does nothing. An attempt whose worker died long ago is stale
+    and may be taken again.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=attempt_time_limit() * 2)
+    claimable = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING]) | Q(
+        status=DeliveryStatus.SENDING, attempt_started_at__lt=stale
+    )
+    claimed = WebhookDelivery.objects.filter(claimable, pk=delivery_id).update(
+        status=DeliveryStatus.SENDING,
+        attempt_started_at=now,
+        attempts=F("attempts") + 1,
+        next_attempt_at=None,
+        updated_at=now,
+    )
+    if claimed != 1:
+        return None
+    return WebhookDelivery.objects.select_related("channel").get(pk=delivery_id)
+
+
+def _image_base64(name: str) -> str | None:
+    try:
+        with default_storage.open(name, "rb") as image:
+            return base64.b64encode(image.read()).decode("ascii")
+    except OSError:
+        # The result was removed since the event: send the message without it.
+        logger.warning("webhook image %s cannot be read; sent without its bytes", name)
+        return None
+
+
+def delivery_body(delivery: WebhookDelivery) -> bytes:
+    """The exact bytes that are signed and sent."""
+    payload = dict(delivery.payload)
+    if delivery.channel.include_image_data:
+        name = delivery.image_file_name
+        payload["ImageContentBytes"] = _image_base64(name) if name else None
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def _post(channel: NotificationChannel, webhook_id: str, body: bytes) -> int:
+    headers = sign_headers(
+        secrets=channel.signing_secrets(timezone.now()), msg_id=webhook_id, body=body
+    )
+    headers |= {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+    timeout = settings.NOTIFICATION_WEBHOOK_TIMEOUT
+    with guarded_session() as session:
+        # stream=True: only the status line and headers are read; the body of
+        # the answer is of no use and could be large.
+        response = session.post(
+            channel.url,
+            data=body,
+            headers=headers,
+            timeout=(timeout, timeout),
+            allow_redirects=False,
+            stream=True,
+        )
+        response.close()
+    return response.status_code
+
+
+def _record(delivery: WebhookDelivery, **fields: object) -> None:
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(updated_at=timezone.now(), **fields)
+
+
+def _fail_or_retry(delivery: WebhookDelivery, *, status_code: int | None, error: str) -> Outcome:
+    if delivery.attempts >= settings.NOTIFICATION_WEBHOOK_MAX_ATTEMPTS:
+        _record(
+            delivery,
+            status=DeliveryStatus.FAILED,
+            last_status_code=status_code,
+            last_error=f"{error} (gave up after {delivery.attempts} attempts)",
+        )
+        return Outcome(DeliveryStatus.FAILED)
+    delay = backoff_delay(delivery.attempts)
+    _record(
+        delivery,
+        status=DeliveryStatus.RETRYING,
+        last_status_code=status_code,
+        last_error=error,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+    )
+    return Outcome(DeliveryStatus.RETRYING, retry_in=delay)
+
+
+def webhook_delivery_attempt(*, delivery_id: int) -> Outcome | None:
+    """Make one attempt at a delivery. `retry_in` says when to try again, if ever."""
+    delivery = delivery_claim(delivery_id=delivery_id)
+    if delivery is None:
+        return None
+    channel = delivery.channel
+    if not channel.is_active:
+        _record(
+            delivery,
+            status=DeliveryStatus.CANCELLED,
+            last_error="The channel was deactivated before the message could be sent.",
+        )
+        return Outcome(DeliveryStatus.CANCELLED)
+
+    try:
+        status_code = _post(channel, delivery.webhook_id, delivery_body(delivery))
+    except UrlRefused as e:
+        _record(delivery, status=DeliveryStatus.FAILED, last_status_code=None, last_error=str(e))
+        return Outcome(DeliveryStatus.FAILED)
+    except (requests.Timeout, SoftTimeLimitExceeded):
+        return _fail_or_retry(
+            delivery, status_code=None, error="The receiver did not answer in time."
+        )
+    except requests.RequestException as e:
+        return _fail_or_retry(delivery, status_code=None, error=f"Could not connect: {e}")
+
+    if 200 <= status_code < 300:
+        _record(
+            delivery,
+            status=DeliveryStatus.DELIVERED,
+            last_status_code=status_code,
+            last_error="",
+            delivered_at=timezone.now(),
+        )
+        return Outcome(DeliveryStatus.DELIVERED)
+    if status_code == 410:
+        reason = (
+            f"The receiver answered 410 Gone on {timezone.now():%Y-%m-%d %H:%M} UTC; "
+            "reactivate the channel to send to it again."
+        )
+        NotificationChannel.objects.filter(pk=channel.pk).update(
+            is_active=False, disabled_reason=reason, updated_at=timezone.now()
+        )
+        _record(delivery, status=DeliveryStatus.FAILED, last_status_code=410, last_error=reason)
+        return Outcome(DeliveryStatus.FAILED)
+    if 300 <= status_code < 400:
+        error = f"The receiver answered {status_code}; redirects are not followed."
+    else:
+        error = f"The receiver answered {status_code}."
+    return _fail_or_retry(delivery, status_code=status_code, error=error)
+
+
+@transaction.atomic
+def delivery_resend(*, delivery: WebhookDelivery) -> None:
+    """Queue a delivery again with a fresh attempt budget (the admin's "send again")."""
+    from enhancer.notifications.tasks import deliver_webhook
+
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=None, updated_at=timezone.now()
+    )
+    transaction.on_commit(partial(deliver_webhook.apply_async, args=[delivery.pk], queue="default"))
