@@ -1,0 +1,201 @@
+"""The SSRF guard: which addresses a webhook may reach, at creation and at connect time."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from enhancer.notifications import tasks
+from enhancer.notifications.models import DeliveryStatus, NotificationChannel, WebhookDelivery
+from enhancer.notifications.services import publish_event
+from enhancer.notifications.signing import secret_generate
+from enhancer.notifications.ssrf import UrlRefused, address_refusal, guarded_session, url_check
+from tests.api.webhook_receiver import fake_dns_fixture, receiver_fixture  # noqa: F401
+
+
+@pytest.mark.parametrize(
+    ("address", "refusal"),
+    [
+        ("93.184.215.14", None),
+        ("2606:4700:4700::1111", None),
+        ("127.0.0.1", "a loopback address"),
+        ("127.8.9.10", "a loopback address"),
+        ("::1", "a loopback address"),
+        ("::ffff:127.0.0.1", "a loopback address"),
+        ("10.0.0.1", "a private address"),
+        ("172.16.0.1", "a private address"),
+        ("192.168.1.1", "a private address"),
+        ("100.64.0.1", "a private address"),  # carrier-grade NAT
+        ("fd00::1", "a private address"),
+        ("::ffff:10.0.0.1", "a private address"),
+        ("2002:0a00:0001::", "a private address"),  # 6to4 of 10.0.0.1
+        ("169.254.169.254", "a link-local address"),  # cloud metadata
+        ("fe80::1", "a link-local address"),
+        ("224.0.0.1", "a multicast address"),
+        ("ff02::1", "a multicast address"),
+        ("240.0.0.1", "a reserved address"),
+        ("0.0.0.0", "an unspecified address"),  # noqa: S104 - judged, not bound
+        ("::", "an unspecified address"),
+    ],
+)
+def test_addresses_are_judged_by_their_kind(address, refusal):
+    judged = address_refusal(
+        ipaddress.ip_address(address), allow_loopback=False, allow_private=False
+    )
+
+    assert judged == refusal
+
+
+def test_the_settings_open_loopback_and_private_addresses_only():
+    def refusal(address: str) -> str | None:
+        return address_refusal(
+            ipaddress.ip_address(address), allow_loopback=True, allow_private=True
+        )
+
+    assert refusal("127.0.0.1") is None
+    assert refusal("10.0.0.1") is None
+    assert refusal("169.254.169.254") == "a link-local address"
+    assert refusal("0.0.0.0") == "an unspecified address"  # noqa: S104
+    assert refusal("224.0.0.1") == "a multicast address"
+
+
+def test_loopback_is_allowed_by_default_and_private_addresses_are_not():
+    from django.conf import settings
+
+    assert settings.NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK is True
+    assert settings.NOTIFICATION_WEBHOOK_ALLOW_PRIVATE_ADDRESSES is False
+    url_check("http://127.0.0.1:8000/webhooks/face-enhancer/1")
+    with pytest.raises(UrlRefused, match="private address"):
+        url_check("http://10.0.0.1/hook")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("ftp://hooks.example.com/x", "must start with http:// or https://"),
+        ("file:///etc/passwd", "must start with http:// or https://"),
+        ("http://", "has no host"),
+        ("http://hooks.example.com:70000/", "not valid"),
+        ("http://no-such-host.example.com/", "cannot be resolved"),
+        ("http://[::ffff:169.254.169.254]/", "link-local"),
+    ],
+)
+def test_url_check_explains_a_refusal(fake_dns, url, message):
+    with pytest.raises(UrlRefused, match=message):
+        url_check(url)
+
+
+def test_a_name_with_one_inside_address_among_public_ones_is_refused(fake_dns):
+    fake_dns.table["mixed.example.com"] = ["93.184.215.14", "192.168.1.20"]
+
+    with pytest.raises(UrlRefused, match=r"192\.168\.1\.20, a private address"):
+        url_check("https://mixed.example.com/hook")
+
+
+def test_the_api_follows_the_settings(client, alice_headers, settings):
+    def create(url: str) -> int:
+        return client.post(
+            "/api/v1/NotificationChannel",
+            {"url": url},
+            content_type="application/json",
+            headers=alice_headers,
+        ).status_code
+
+    settings.NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK = False
+    assert create("http://localhost:8000/hook") == 400
+    assert create("http://[::1]:8000/hook") == 400
+
+    settings.NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK = True
+    assert create("http://127.0.0.1:8000/hook") == 201
+
+    settings.NOTIFICATION_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    assert create("http://10.0.0.5/hook") == 201
+    assert create("http://169.254.169.254/latest/meta-data/") == 400
+
+
+# --- at connect time ------------------------------------------------------------------
+
+
+@pytest.fixture
+def enqueued(monkeypatch) -> list[dict]:
+    calls: list[dict] = []
+    monkeypatch.setattr(
+        tasks.deliver_webhook, "apply_async", lambda args=None, **kw: calls.append(args)
+    )
+    return calls
+
+
+def _deliver_one(application, url: str, receiver) -> WebhookDelivery:
+    secret = secret_generate()
+    receiver.secrets.append(secret)
+    NotificationChannel.objects.create(application=application, url=url, signing_secret=secret)
+    publish_event(
+        message_type="ImageFaceEnhancingProgress",
+        application_id=application.id,
+        user_id=application.id,
+        process_id=application.id,
+        task_id=application.id,
+        progress=10,
+        is_successful=None,
+        error_message=None,
+        result_file_name=None,
+    )
+    delivery = WebhookDelivery.objects.get()
+    tasks.deliver_webhook(delivery.pk)
+    delivery.refresh_from_db()
+    return delivery
+
+
+def test_dns_rebinding_to_an_inside_address_is_refused_at_connect_time(
+    alice, receiver, fake_dns, enqueued, settings
+):
+    # Public when the channel was saved, loopback when the message is sent.
+    fake_dns.table["rebind.example.com"] = ["127.0.0.1"]
+    settings.NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK = False
+
+    delivery = _deliver_one(alice.application, receiver.url(host="rebind.example.com"), receiver)
+
+    assert receiver.received == []
+    assert delivery.status == DeliveryStatus.FAILED
+    assert "resolves to 127.0.0.1, a loopback address" in delivery.last_error
+    assert enqueued == []  # refused by policy: retrying would only be refused again
+
+
+def test_the_connection_goes_to_the_checked_address_under_the_host_name(
+    alice, receiver, fake_dns, enqueued
+):
+    fake_dns.table["dashboard.example.com"] = ["127.0.0.1"]
+
+    delivery = _deliver_one(alice.application, receiver.url(host="dashboard.example.com"), receiver)
+
+    assert delivery.status == DeliveryStatus.DELIVERED
+    (received,) = receiver.received
+    assert received.headers["host"] == f"dashboard.example.com:{receiver.port}"
+    assert received.verification_error is None
+
+
+def test_proxies_from_the_environment_are_not_used(alice, receiver, enqueued, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+    delivery = _deliver_one(alice.application, receiver.url(), receiver)
+
+    assert delivery.status == DeliveryStatus.DELIVERED
+
+
+def test_the_guarded_session_refuses_before_connecting():
+    with guarded_session() as session, pytest.raises(UrlRefused, match="link-local"):
+        session.get("http://169.254.169.254/latest/meta-data/", timeout=1)
+
+
+def test_the_guarded_session_never_follows_a_redirect(receiver):
+    receiver.statuses = [301]
+
+    with guarded_session() as session:
+        response = session.post(receiver.url(), data=b"{}", timeout=5)  # redirects "allowed"
+
+    assert response.status_code == 301
+    assert [r.path for r in receiver.received] == ["/hook"]
