@@ -244,6 +244,53 @@ JWT_REFRESH_TOKEN_LIFETIME = env_int("JWT_REFRESH_TOKEN_LIFETIME", 7 * 24 * 3600
 # --- Face enhancing processes (enhancer.processes, enhancer.tasks) -------------
 
 # --- Notification channels and webhooks (enhancer.notifications) --------------
+# Largest uploadedImage accepted, in bytes. Reading stops past it; put the same
+# cap (plus a little for the form fields) in front of the app, e.g. nginx's
+# client_max_body_size, so a huge body is refused before it is even received.
+FACE_ENHANCING_MAX_UPLOAD_BYTES = env_int(
+    "FACE_ENHANCING_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1024
+)
+# A process whose worker died this many times (killed by the kernel's OOM
+# killer, a segfault, a hard kill) is marked Failed instead of tried again.
+FACE_ENHANCING_MAX_ATTEMPTS = env_int("FACE_ENHANCING_MAX_ATTEMPTS", 3, minimum=1, maximum=20)
+# Progress is written at most once per this many seconds (and on every step of
+# at least FACE_ENHANCING_PROGRESS_STEP percent), not once per percent.
+FACE_ENHANCING_PROGRESS_INTERVAL = env_float(
+    "FACE_ENHANCING_PROGRESS_INTERVAL", 1.0, minimum=0.0, maximum=60
+)
+FACE_ENHANCING_PROGRESS_STEP = env_int("FACE_ENHANCING_PROGRESS_STEP", 5, minimum=1, maximum=100)
+# An ImageFaceEnhancingProgress notification goes out when a worker starts a
+# process and each time its progress crosses a multiple of this many percent.
+FACE_ENHANCING_NOTIFY_STEP = env_int("FACE_ENHANCING_NOTIFY_STEP", 25, minimum=1, maximum=100)
+# A running process proves its worker is alive every HEARTBEAT_INTERVAL
+# seconds; one silent for HEARTBEAT_TIMEOUT seconds is taken to be dead and
+# may be taken over by another worker.
+FACE_ENHANCING_HEARTBEAT_INTERVAL = env_float(
+    "FACE_ENHANCING_HEARTBEAT_INTERVAL", 10.0, minimum=0.1, maximum=600
+)
+FACE_ENHANCING_HEARTBEAT_TIMEOUT = env_float(
+    "FACE_ENHANCING_HEARTBEAT_TIMEOUT", 60.0, minimum=1, maximum=3000
+)
+if FACE_ENHANCING_HEARTBEAT_TIMEOUT < 3 * FACE_ENHANCING_HEARTBEAT_INTERVAL:
+    raise ImproperlyConfigured(
+        "FACE_ENHANCING_HEARTBEAT_TIMEOUT must be at least three times "
+        "FACE_ENHANCING_HEARTBEAT_INTERVAL, or a slow beat looks like a dead worker"
+    )
+if FACE_ENHANCING_HEARTBEAT_TIMEOUT >= CELERY_VISIBILITY_TIMEOUT:
+    # It is also the countdown of a re-check; past the visibility timeout a
+    # countdown is delivered twice.
+    raise ImproperlyConfigured(
+        f"FACE_ENHANCING_HEARTBEAT_TIMEOUT={FACE_ENHANCING_HEARTBEAT_TIMEOUT!r} must be below "
+        f"CELERY_VISIBILITY_TIMEOUT={CELERY_VISIBILITY_TIMEOUT!r}"
+    )
+# CheckUserProgress and CheckApplicationAllProgresses: default and largest pageSize.
+FACE_ENHANCING_PAGE_SIZE = env_int("FACE_ENHANCING_PAGE_SIZE", 20, minimum=1, maximum=1000)
+FACE_ENHANCING_MAX_PAGE_SIZE = env_int("FACE_ENHANCING_MAX_PAGE_SIZE", 100, minimum=1, maximum=1000)
+if FACE_ENHANCING_PAGE_SIZE > FACE_ENHANCING_MAX_PAGE_SIZE:
+    raise ImproperlyConfigured(
+        "FACE_ENHANCING_PAGE_SIZE must not exceed FACE_ENHANCING_MAX_PAGE_SIZE"
+    )
+
 
 # --- The AI engine (enhancer/engine reads these through enhancer.engine_config) --
 

@@ -1,0 +1,89 @@
+"""Celery tasks of face enhancing: thin, they take an id and call enhancer.processes.
+
+Reliability comes from the settings in config/celery.py and config/settings.py
+(late ack, reject on worker lost, prefetch 1, a hard time limit below the
+broker's visibility timeout) and from the claim on the database row
+(enhancer.claims): a redelivered message re-runs a process only if the worker
+that had it is dead, and counts the attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from billiard.exceptions import TimeLimitExceeded, WorkerLostError
+from celery import Task, shared_task
+from celery.signals import task_failure, worker_ready
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from enhancer import processes
+from enhancer.claims import Outcome
+
+logger = logging.getLogger(__name__)
+
+QUEUE = "enhance"
+
+
+@shared_task(
+    bind=True,
+    name="enhancer.process_enhance",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def process_enhance(self: Task, process_id: str) -> str:
+    outcome = processes.process_run(process_id=uuid.UUID(process_id))
+    if outcome is Outcome.HELD_ELSEWHERE:
+        # Held by a worker on another host that looked alive. If it dies
+        # without its message coming back, its heartbeat goes stale: look
+        # again once it would have.
+        raise self.retry(countdown=settings.FACE_ENHANCING_HEARTBEAT_TIMEOUT, max_retries=None)
+    return outcome.value
+
+
+@task_failure.connect(sender=process_enhance)
+def _record_hard_failure(
+    sender: Task | None = None,
+    exception: BaseException | None = None,
+    args: tuple[Any, ...] | None = None,
+    **kwargs: Any,
+) -> None:
+    """A hard time limit kills the child, so no code of the task runs to say so.
+
+    The worker's main process reports it here (and a lost worker, should it
+    ever not be requeued); the process is failed rather than left Processing.
+    """
+    if not args or not isinstance(exception, TimeLimitExceeded | WorkerLostError):
+        return
+    message = (
+        processes.time_limit_message()
+        if isinstance(exception, TimeLimitExceeded)
+        else processes.attempts_message(1)
+    )
+    try:
+        processes.process_fail(process_id=uuid.UUID(str(args[0])), message=message)
+    except Exception:
+        logger.exception("process %s: could not record %r", args[0], exception)
+    finally:
+        connection.close()  # the main process forks children: hold no connection
+
+
+@worker_ready.connect
+def _recover_lost_processes(sender: Any = None, **kwargs: Any) -> None:
+    """A worker killed with messages in hand loses nothing: re-send them at start."""
+    try:
+        queues = sender.app.amqp.queues.consume_from or {}
+    except AttributeError:
+        queues = {}
+    if QUEUE not in queues:
+        return
+    try:
+        close_old_connections()
+        processes.process_recover_all()
+    except Exception:
+        logger.exception("re-sending lost face enhancing processes failed")
+    finally:
+        connection.close()
