@@ -1,0 +1,66 @@
+"""Reading `uploadedImage` from a multipart body without trusting its size or name.
+
+Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not count file data, so without a
+limit a client could stream gigabytes into a temporary file. UploadLimit sits
+in front of Django's own upload handlers: it passes on the first file of the
+expected field up to the limit, and discards every other file and anything
+past the limit (they are still read off the socket, but never stored),
+remembering why for the error message.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.uploadhandler import FileUploadHandler
+from django.utils.text import get_valid_filename
+
+
+class UploadLimit(FileUploadHandler):
+    def __init__(self, *, field_name: str, max_bytes: int) -> None:
+        super().__init__()
+        self.expected_field = field_name
+        self.max_bytes = max_bytes
+        self.exceeded = False  # the expected file was larger than max_bytes
+        self.repeated = False  # the expected field came more than once
+        self._seen = 0
+        self._passing = False
+
+    def new_file(self, field_name: str, *args: object, **kwargs: object) -> None:
+        super().new_file(field_name, *args, **kwargs)  # type: ignore[arg-type]
+        if field_name == self.expected_field:
+            self._seen += 1
+            self.repeated = self._seen > 1
+        self._passing = field_name == self.expected_field and self._seen == 1
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        # Returning None keeps the chunk from the handlers after this one, which
+        # store it. (Not SkipFile: Django then closes the files of every
+        # handler, including the expected file already received.)
+        if not self._passing:
+            return None
+        if start + len(raw_data) > self.max_bytes:
+            self.exceeded = True
+            self._passing = False
+            return None
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None  # the next handler makes the file
+
+
+def safe_file_name(name: str | None, default: str = "image") -> str:
+    """The client's file name reduced to something safe in a header or a path."""
+    stem = PurePath((name or "").replace("\\", "/")).name
+    try:
+        return get_valid_filename(stem)[:200]
+    except SuspiciousFileOperation:  # "", "." or ".." once cleaned
+        return default
+
+
+def download_file_name(upload_name: str, extension: str, *, preview: bool) -> str:
+    """ "portrait.png" -> "portrait-enhanced.png" (or "-enhanced-preview.jpg")."""
+    stem = PurePath(upload_name).stem or "image"
+    suffix = "-enhanced-preview" if preview else "-enhanced"
+    return f"{stem}{suffix}.{extension.lstrip('.')}"
