@@ -59,6 +59,12 @@ class Outcome:
     retry_in: float | None = None
 
 
+def _stale_after() -> timedelta:
+    # An attempt still Sending this long after it began has lost its worker:
+    # the task's own hard time limit is shorter.
+    return timedelta(seconds=attempt_time_limit() * 2)
+
+
 def delivery_claim(*, delivery_id: int) -> WebhookDelivery | None:
     """Take the delivery for one attempt, or None if it is done or taken.
 
@@ -67,9 +73,8 @@ def delivery_claim(*, delivery_id: int) -> WebhookDelivery | None:
     and may be taken again.
     """
     now = timezone.now()
-    stale = now - timedelta(seconds=attempt_time_limit() * 2)
     claimable = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING]) | Q(
-        status=DeliveryStatus.SENDING, attempt_started_at__lt=stale
+        status=DeliveryStatus.SENDING, attempt_started_at__lt=now - _stale_after()
     )
     claimed = WebhookDelivery.objects.filter(claimable, pk=delivery_id).update(
         status=DeliveryStatus.SENDING,
@@ -81,6 +86,18 @@ def delivery_claim(*, delivery_id: int) -> WebhookDelivery | None:
     if claimed != 1:
         return None
     return WebhookDelivery.objects.select_related("channel").get(pk=delivery_id)
+
+
+def _seconds_until_stale(delivery_id: int) -> float | None:
+    """For a delivery being sent, the seconds until that attempt counts as lost."""
+    started = (
+        WebhookDelivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING)
+        .values_list("attempt_started_at", flat=True)
+        .first()
+    )
+    if started is None:
+        return None
+    return max((started + _stale_after() - timezone.now()).total_seconds(), 1.0)
 
 
 def _image_base64(name: str) -> str | None:
@@ -151,7 +168,11 @@ def webhook_delivery_attempt(*, delivery_id: int) -> Outcome | None:
     """Make one attempt at a delivery. `retry_in` says when to try again, if ever."""
     delivery = delivery_claim(delivery_id=delivery_id)
     if delivery is None:
-        return None
+        # Another attempt holds it. If that attempt's worker was killed, this
+        # message is its redelivery, come before the claim is stale: look
+        # again once it is, or the delivery would stay Sending for ever.
+        wait = _seconds_until_stale(delivery_id)
+        return None if wait is None else Outcome(DeliveryStatus.SENDING, retry_in=wait)
     channel = delivery.channel
     if not channel.is_active:
         _record(
@@ -197,6 +218,31 @@ def webhook_delivery_attempt(*, delivery_id: int) -> Outcome | None:
     else:
         error = f"The receiver answered {status_code}."
     return _fail_or_retry(delivery, status_code=status_code, error=error)
+
+
+def deliveries_sweep(*, limit: int = 500) -> list[int]:
+    """Queue again the deliveries whose task message was lost; their ids.
+
+    Lost means: still Pending, or Retrying past its time, a whole sweep
+    interval later (the broker was down when it was enqueued, or the message
+    died with its worker), or Sending long after its worker's time limit.
+    A copy of a message that was only late is harmless: the claim sees to it.
+    """
+    from enhancer.notifications.tasks import deliver_webhook
+
+    now = timezone.now()
+    late = now - timedelta(seconds=settings.NOTIFICATION_WEBHOOK_SWEEP_INTERVAL)
+    lost = (
+        Q(status=DeliveryStatus.PENDING, updated_at__lt=late)
+        | Q(status=DeliveryStatus.RETRYING, next_attempt_at__lt=late)
+        | Q(status=DeliveryStatus.SENDING, attempt_started_at__lt=now - _stale_after())
+    )
+    ids = list(
+        WebhookDelivery.objects.filter(lost).order_by("id").values_list("pk", flat=True)[:limit]
+    )
+    for delivery_id in ids:
+        deliver_webhook.apply_async(args=[delivery_id], queue="default")
+    return ids
 
 
 @transaction.atomic
