@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -102,19 +103,26 @@ def sniff_format(data: bytes) -> str:
 def decode_image(data: bytes, *, max_pixels: int) -> DecodedImage:
     """Decode JPEG, PNG or WebP bytes, or raise a specific ImageRejected."""
     fmt = sniff_format(data)
-    image = _open(data, fmt, max_pixels)
-    icc_profile = image.info.get("icc_profile") or None
-    lossless = fmt == "PNG" or (fmt == "WEBP" and _webp_is_lossless(data))
-    source_mode = image.mode
     notes: list[str] = []
-
-    _load(image)
-    try:
-        # Malformed EXIF makes Pillow raise from several places (parsing, tag
-        # types, a bad orientation value): never let metadata sink an upload.
-        image = ImageOps.exif_transpose(image) or image
-    except Exception:
-        notes.append("EXIF orientation could not be read and was ignored")
+    # Pillow warns about damaged metadata (and, at ~89 MP, about bombs, which
+    # our own limit handles). Warnings must neither reach the logs of every
+    # upload nor become errors under `-W error`: they are kept as notes.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        image = _open(data, fmt, max_pixels)
+        icc_profile = image.info.get("icc_profile") or None
+        source_mode = image.mode
+        _load(image)
+        try:
+            # Malformed EXIF makes Pillow raise from several places: parsing,
+            # tag types, a bad orientation value. Never let metadata sink an
+            # upload; the pixels are then shown as stored.
+            image = ImageOps.exif_transpose(image) or image
+        except Exception:
+            notes.append("EXIF orientation could not be read and was ignored")
+    notes.extend(
+        str(w.message) for w in caught if not issubclass(w.category, Image.DecompressionBombWarning)
+    )
 
     mode, rgb, alpha, icc_profile = _to_8bit_channels(image, icc_profile)
     height, width = rgb.shape[:2]
@@ -126,24 +134,26 @@ def decode_image(data: bytes, *, max_pixels: int) -> DecodedImage:
         rgb=rgb,
         alpha=alpha,
         icc_profile=icc_profile,
-        lossless=lossless,
+        lossless=fmt == "PNG" or (fmt == "WEBP" and _webp_is_lossless(data)),
         source_mode=source_mode,
         notes=tuple(notes),
     )
 
 
 def _open(data: bytes, fmt: str, max_pixels: int) -> Image.Image:
-    with warnings.catch_warnings():
-        # Our own limit below is the one that counts; Pillow's warning at its
-        # default of ~89 MP must not turn into noise (or an error) here.
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            image = Image.open(io.BytesIO(data), formats=[fmt])
-        except Image.DecompressionBombError:
-            raise ImageTooLarge() from None
-        except Exception:
-            # Right magic bytes, unreadable header: treat as damaged.
-            raise CorruptImage() from None
+    try:
+        image = Image.open(io.BytesIO(data), formats=[fmt])
+    except Image.DecompressionBombError as e:
+        # Pillow's own hard limit (~178 MP) fired before ours could.
+        found = re.search(r"\((\d+) pixels\)", str(e))
+        size = f"{int(found.group(1)) / 1e6:.1f} MP" if found else "too many pixels"
+        raise ImageTooLarge(
+            f"The image has {size} and the limit is {max_pixels / 1e6:.1f} MP; "
+            "reduce its dimensions and try again."
+        ) from None
+    except Exception:
+        # Right magic bytes, unreadable header: treat as damaged.
+        raise CorruptImage() from None
     width, height = image.size
     if width < 1 or height < 1:
         raise CorruptImage()
@@ -160,14 +170,12 @@ def _open(data: bytes, fmt: str, max_pixels: int) -> Image.Image:
 def _load(image: Image.Image) -> None:
     if ImageFile.LOAD_TRUNCATED_IMAGES:  # a global someone else may have flipped
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            image.load()
-        except Exception:
-            # OSError("image file is truncated"), SyntaxError (bad PNG chunk),
-            # zlib and struct errors: all mean the bytes are not a whole image.
-            raise CorruptImage() from None
+    try:
+        image.load()
+    except Exception:
+        # OSError("image file is truncated"), SyntaxError (bad PNG chunk),
+        # zlib and struct errors: all mean the bytes are not a whole image.
+        raise CorruptImage() from None
 
 
 def _to_8bit_channels(

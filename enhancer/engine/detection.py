@@ -57,6 +57,19 @@ class FaceDetector:
         self._session: ort.InferenceSession | None = None
         self._lock = threading.Lock()
 
+    def variant(self, **changes: float) -> FaceDetector:
+        """The same loaded model with other settings (threshold, min_face_size, max_side)."""
+        settings = {
+            "threshold": self.threshold,
+            "min_face_size": self.min_face_size,
+            "max_side": self.max_side,
+            "threads": self.threads,
+            **changes,
+        }
+        other = FaceDetector(**settings)  # type: ignore[arg-type]
+        other._session = self.load()
+        return other
+
     def load(self) -> ort.InferenceSession:
         if self._session is None:
             with self._lock:
