@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
@@ -12,8 +11,8 @@ urlpatterns = [
     path("webhooks/face-enhancer/<int:connection_id>", receive_webhook, name="dashboard-webhook"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("dashboard.urls")),
     path("", include("enhancer.urls")),
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
 ]
 
 # Errors under /api/ answer as RFC 7807 problem details, elsewhere as pages.

@@ -1,0 +1,191 @@
+"""Admin monitoring: jobs with filters, thumbnails and actions; teams; API connections.
+
+Jobs are written by the workers through dashboard.services, so the admin
+shows them read-only and acts on them only through the same services (retry,
+cancel). Connection secrets are write-only (see ApiConnectionAdminForm).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from dashboard import services
+from dashboard.forms import ApiConnectionAdminForm
+from dashboard.models import ApiConnection, Job, Membership, Team
+
+# The index links the staff summary page (templates/dashboard/admin/index.html).
+admin.site.index_template = "dashboard/admin/index.html"
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = (
+        "thumbnail",
+        "original_name",
+        "team",
+        "uploader",
+        "status",
+        "progress",
+        "created_at",
+        "completed_at",
+    )
+    list_display_links = ("thumbnail", "original_name")
+    list_filter = ("status", "team", "created_at")
+    date_hierarchy = "created_at"
+    search_fields = ("original_name", "process_id", "uploader__username")
+    list_select_related = ("team", "uploader")
+    list_per_page = 50
+    actions = ["retry_jobs", "cancel_jobs"]
+    readonly_fields = (
+        "image",
+        "id",
+        "team",
+        "uploader",
+        "user_guid",
+        "original_name",
+        "aria_ratio",
+        "max_face_count",
+        "status",
+        "progress",
+        "error_message",
+        "faces_detected",
+        "faces_enhanced",
+        "process_id",
+        "task_id",
+        "attempts",
+        "created_at",
+        "submitted_at",
+        "completed_at",
+        "updated_at",
+        "links",
+    )
+    fieldsets = (
+        (None, {"fields": ("image", "links", "original_name", "team", "uploader", "user_guid")}),
+        ("Parameters", {"fields": ("aria_ratio", "max_face_count")}),
+        (
+            "Progress",
+            {
+                "fields": (
+                    "status",
+                    "progress",
+                    "error_message",
+                    "faces_detected",
+                    "faces_enhanced",
+                    "attempts",
+                )
+            },
+        ),
+        ("Upstream", {"fields": ("id", "process_id", "task_id")}),
+        ("Times", {"fields": ("created_at", "submitted_at", "completed_at", "updated_at")}),
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # jobs come from uploads
+
+    @admin.display(description="")
+    def thumbnail(self, job: Job) -> str:
+        kind = "preview" if job.preview else "original"
+        url = reverse("dashboard:job-file", args=[job.pk, kind])
+        return format_html(
+            '<img src="{}" alt="" width="64" height="48" loading="lazy" '
+            'style="object-fit:cover;border-radius:4px;background:#eee">',
+            url,
+        )
+
+    @admin.display(description="Image")
+    def image(self, job: Job) -> str:
+        kind = "preview" if job.preview else "original"
+        url = reverse("dashboard:job-file", args=[job.pk, kind])
+        return format_html('<img src="{}" alt="" style="max-width:320px;max-height:240px">', url)
+
+    @admin.display(description="Files")
+    def links(self, job: Job) -> str:
+        parts = [(reverse("dashboard:job-file", args=[job.pk, "original"]), "original")]
+        if job.result:
+            parts.append((reverse("dashboard:job-file", args=[job.pk, "result"]), "result"))
+        if job.preview:
+            parts.append((reverse("dashboard:job-file", args=[job.pk, "preview"]), "preview"))
+        return format_html_join(" · ", '<a href="{}">{}</a>', parts)
+
+    @admin.action(description="Retry the selected failed or cancelled jobs")
+    def retry_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+        retried = sum(services.job_retry(job=job) for job in queryset)
+        skipped = queryset.count() - retried
+        self.message_user(request, f"{retried} job(s) sent again.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} job(s) skipped: only failed or cancelled jobs can be retried.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Cancel the selected active jobs")
+    def cancel_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> None:
+        cancelled = sum(services.job_cancel(job=job) for job in queryset)
+        skipped = queryset.count() - cancelled
+        self.message_user(request, f"{cancelled} job(s) cancelled.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"{skipped} job(s) skipped: they had already finished.", messages.WARNING
+            )
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ("user", "user_guid")
+    autocomplete_fields = ("user",)
+    extra = 1
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "connection", "member_count", "job_count", "created_at")
+    search_fields = ("name",)
+    list_select_related = ("connection",)
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                member_count=Count("memberships", distinct=True),
+                job_count=Count("jobs", distinct=True),
+            )
+        )
+
+    @admin.display(description="Members", ordering="member_count")
+    def member_count(self, team: Team) -> int:
+        return team.member_count  # type: ignore[attr-defined]
+
+    @admin.display(description="Jobs", ordering="job_count")
+    def job_count(self, team: Team) -> int:
+        return team.job_count  # type: ignore[attr-defined]
+
+
+@admin.register(ApiConnection)
+class ApiConnectionAdmin(admin.ModelAdmin):
+    form = ApiConnectionAdminForm
+    list_display = ("name", "url", "application_id", "webhook_registered", "updated_at")
+    search_fields = ("name", "application_id")
+    readonly_fields = ("notification_channel_id", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "base_url", "application_id")}),
+        (
+            "Credentials",
+            {
+                "fields": ("api_key", "api_secret", "jwt_private_key"),
+                "description": "Stored encrypted and never shown again. "
+                "Type a new value to replace one; leave a field blank to keep it.",
+            },
+        ),
+        ("Webhook", {"fields": ("notification_channel_id", "created_at", "updated_at")}),
+    )
+
+    @admin.display(description="Webhook channel", boolean=True)
+    def webhook_registered(self, connection: ApiConnection) -> bool:
+        return connection.notification_channel_id is not None

@@ -1,0 +1,342 @@
+"""Reads of the dashboard: a member's jobs, the team's processes, staff figures.
+
+Views read through here and write through dashboard.services. The Team page
+is the one read that leaves the database: it asks the Face Enhancer API for
+every process of the team's application (CheckApplicationAllProgresses), with
+short timeouts, because a person is waiting for the page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from dashboard import services
+from dashboard.client import ApiError, ApiUnreachable, FaceEnhancerClient
+from dashboard.models import ApiConnection, Job, Membership, Team
+from dashboard.progress import processes_in, snapshot
+
+# --- Members and their jobs ----------------------------------------------------------
+
+
+def memberships_of(user: AbstractBaseUser | AnonymousUser) -> list[Membership]:
+    if not user.is_authenticated:
+        return []
+    return list(
+        Membership.objects.filter(user=user)
+        .select_related("team__connection", "user")
+        # A stable default team for people in several: the first by name.
+        .order_by("team__name")
+    )
+
+
+def member_jobs(membership: Membership, *, limit: int = 100) -> list[Job]:
+    """The member's own jobs in the team, newest first (what CheckUserProgress covers)."""
+    return list(
+        Job.objects.filter(team=membership.team, user_guid=membership.user_guid)
+        .select_related("uploader")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def job_visible_to(user: AbstractBaseUser | AnonymousUser, job_id: uuid.UUID) -> Job | None:
+    """A job a person may see: one of their teams', or any for staff who may view jobs.
+
+    Staff see files through the admin's thumbnails without joining every team.
+    """
+    if not user.is_authenticated:
+        return None
+    jobs = Job.objects.select_related("team", "uploader")
+    if not user.has_perm("dashboard.view_job"):  # type: ignore[union-attr]
+        jobs = jobs.filter(team__memberships__user=user)
+    return jobs.filter(pk=job_id).first()
+
+
+def member_team_job(memberships: Iterable[Membership], job_id: uuid.UUID) -> Job | None:
+    """A job of one of the member's teams (any member of a team may follow its jobs)."""
+    teams = [m.team_id for m in memberships]
+    return Job.objects.select_related("team", "uploader").filter(pk=job_id, team__in=teams).first()
+
+
+def completed_team_jobs(team: Team, ids: Iterable[str]) -> list[Job]:
+    """The completed jobs among `ids` that belong to the team; others are ignored."""
+    valid: list[uuid.UUID] = []
+    for value in ids:
+        try:
+            valid.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return list(
+        Job.objects.filter(team=team, pk__in=valid, status=Job.Status.COMPLETED)
+        .exclude(result="")
+        .order_by("created_at")
+    )
+
+
+def any_active(jobs: Iterable[Job]) -> bool:
+    return any(job.is_active for job in jobs)
+
+
+# --- The team's processes, from the API -------------------------------------------------
+
+# A page waits for these, not a worker: fail fast and show the error state.
+PAGE_CONNECT_TIMEOUT = 2.0
+PAGE_READ_TIMEOUT = 5.0
+PAGE_RETRIES = 0
+# Every member's Team page polls; one API call per team per few seconds is enough.
+TEAM_PROCESSES_CACHE_SECONDS = 3
+TEAM_PROCESSES_PAGE_SIZE = 50
+
+_page_clients: dict[tuple[int, str], FaceEnhancerClient] = {}
+
+
+def _page_client(connection: ApiConnection) -> FaceEnhancerClient:
+    """The connection's client with page-sized timeouts and its own HTTP session."""
+    key = (connection.pk, connection.updated_at.isoformat())
+    client = _page_clients.get(key)
+    if client is None:
+        client = dataclasses.replace(
+            services.connection_client(connection),
+            connect_timeout=PAGE_CONNECT_TIMEOUT,
+            read_timeout=PAGE_READ_TIMEOUT,
+            retries=PAGE_RETRIES,
+            session=requests.Session(),
+        )
+        _page_clients[key] = client
+    return client
+
+
+@dataclass(frozen=True)
+class TeamProcess:
+    """One row of the Team page: an upstream process, joined with our job if we have one."""
+
+    process_id: uuid.UUID | None
+    progress: int
+    state: str  # "active", "completed" or "failed": what the row looks like
+    label: str
+    error_message: str
+    faces_detected: int | None
+    faces_enhanced: int | None
+    created_at: datetime | None
+    job: Job | None
+    member: str  # who started it, as far as we know
+
+    @property
+    def external(self) -> bool:
+        """Started by another client of the same application, not through this team."""
+        return self.job is None
+
+
+@dataclass(frozen=True)
+class TeamOverview:
+    processes: list[TeamProcess]
+    error: str = ""  # set when the API could not be asked: the page shows why
+
+    @property
+    def active(self) -> bool:
+        return any(p.state == "active" for p in self.processes)
+
+
+def _application_processes(connection: ApiConnection) -> tuple[list[dict[str, Any]], str]:
+    """(process objects, error message) for the application, cached for a few seconds."""
+    key = f"dashboard:team-processes:{connection.pk}:{connection.updated_at.timestamp()}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    try:
+        body = _page_client(connection).check_application_all_progresses(
+            pageSize=TEAM_PROCESSES_PAGE_SIZE
+        )
+        answer: tuple[list[dict[str, Any]], str] = (processes_in(body), "")
+    except ApiUnreachable:
+        answer = ([], "unreachable")
+    except ApiError as e:
+        # The API answers 404 when the application has no process yet.
+        answer = ([], "") if e.status == 404 else ([], e.message)
+    except ValueError:  # a 200 whose body is not JSON
+        answer = ([], "The Face Enhancer API answered something that is not JSON.")
+    cache.set(key, answer, TEAM_PROCESSES_CACHE_SECONDS)
+    return answer
+
+
+def team_overview(team: Team) -> TeamOverview:
+    items, error = _application_processes(team.connection)
+    ids = []
+    snapshots = []
+    for item in items:
+        try:
+            found = snapshot(item)
+        except ValueError:
+            continue  # an item without a process id cannot be shown or linked
+        snapshots.append((found, item))
+        ids.append(found.process_id)
+    jobs = {
+        job.process_id: job
+        for job in Job.objects.filter(team=team, process_id__in=ids).select_related("uploader")
+    }
+    members = {
+        str(m.user_guid): m.user.get_username()
+        for m in Membership.objects.filter(team=team).select_related("user")
+    }
+    rows: list[TeamProcess] = [
+        _job_row(job)
+        for job in Job.objects.filter(team=team, process_id=None, status__in=Job.ACTIVE)
+        .select_related("uploader")
+        .order_by("-created_at")
+    ]
+    for found, item in snapshots:
+        job = jobs.get(found.process_id)
+        state = "failed" if found.failed else "completed" if found.completed else "active"
+        user_id = str(item.get("userId") or "")
+        rows.append(
+            TeamProcess(
+                process_id=found.process_id,
+                progress=100 if found.completed else found.progress,
+                state=state,
+                label=str(item.get("status") or state.capitalize()),
+                error_message=found.error_message,
+                faces_detected=found.faces_detected,
+                faces_enhanced=found.faces_enhanced,
+                created_at=_datetime(item.get("createdAt") or item.get("creationDate")),
+                job=job,
+                member=_member_name(job, members.get(user_id, "")),
+            )
+        )
+    return TeamOverview(processes=rows, error=error)
+
+
+def _job_row(job: Job) -> TeamProcess:
+    return TeamProcess(
+        process_id=job.process_id,
+        progress=job.progress,
+        state="active",
+        label=job.get_status_display(),
+        error_message="",
+        faces_detected=None,
+        faces_enhanced=None,
+        created_at=job.created_at,
+        job=job,
+        member=_member_name(job, ""),
+    )
+
+
+def _member_name(job: Job | None, fallback: str) -> str:
+    if job is not None and job.uploader is not None:
+        return job.uploader.get_username()
+    return fallback
+
+
+def _datetime(value: object) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parse_datetime(str(value))
+    except ValueError:
+        return None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, timezone.UTC)
+    return parsed
+
+
+# --- Staff figures ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    label: str
+    count: int
+
+
+def status_counts() -> list[StatusCount]:
+    counted = dict(Job.objects.values_list("status").annotate(n=Count("id")).order_by())
+    return [StatusCount(s.value, s.label, counted.get(s.value, 0)) for s in Job.Status]
+
+
+@dataclass(frozen=True)
+class FailureReason:
+    message: str
+    count: int
+
+
+def failures_since(since: datetime) -> tuple[list[FailureReason], list[Job]]:
+    """The reasons of recent failures, most frequent first, and the latest failed jobs."""
+    failed = Job.objects.filter(status=Job.Status.FAILED, completed_at__gte=since)
+    reasons = [
+        FailureReason(message or "(no reason recorded)", n)
+        for message, n in failed.values_list("error_message")
+        .annotate(n=Count("id"))
+        .order_by("-n", "error_message")[:20]
+    ]
+    latest = list(failed.select_related("team", "uploader").order_by("-completed_at")[:20])
+    return reasons, latest
+
+
+@dataclass(frozen=True)
+class ProcessingTimes:
+    count: int
+    mean: float | None  # seconds from upload to result in media storage
+    p95: float | None
+
+
+def processing_times(since: datetime, *, limit: int = 10_000) -> ProcessingTimes:
+    rows = (
+        Job.objects.filter(status=Job.Status.COMPLETED, completed_at__gte=since)
+        .order_by("-completed_at")
+        .values_list("created_at", "completed_at")[:limit]
+    )
+    seconds = sorted((done - created).total_seconds() for created, done in rows)
+    if not seconds:
+        return ProcessingTimes(0, None, None)
+    return ProcessingTimes(len(seconds), sum(seconds) / len(seconds), percentile(seconds, 95))
+
+
+def percentile(ordered: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile of an ordered, non-empty sequence."""
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def queue_depth(queue: str) -> int | None:
+    """Messages waiting in a Celery queue, or None when the broker cannot be asked.
+
+    Redis keeps a queue as a list under its name (plus one list per priority
+    step, named with kombu's separator); the embedded filesystem broker keeps
+    one file per message named `<time>_<uuid>.<queue>.msg`.
+    """
+    from config.celery import app
+
+    url = str(app.conf.broker_url or "")
+    options = app.conf.broker_transport_options or {}
+    if url.startswith(("redis://", "rediss://")):
+        import redis
+
+        keys = [queue] + [f"{queue}\x06\x16{step}" for step in (3, 6, 9)]
+        try:
+            client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+            with client:
+                return sum(int(client.llen(key)) for key in keys)  # type: ignore[arg-type]
+        except redis.RedisError:
+            return None
+    if url.startswith("filesystem://") and options.get("data_folder_in"):
+        wanted = f"{queue}.msg"
+        try:
+            with os.scandir(Path(str(options["data_folder_in"]))) as entries:
+                return sum(1 for e in entries if e.name.partition(".")[2] == wanted)
+        except OSError:
+            return None
+    return None
