@@ -387,7 +387,12 @@ def test_a_real_worker_delivers_a_signed_webhook(celery_worker_process, receiver
     with transaction.atomic():
         _publish(application)
 
-    (received,) = receiver.wait_for(1, timeout=60)
+    try:
+        (received,) = receiver.wait_for(1, timeout=60)
+    except AssertionError:
+        rows = list(WebhookDelivery.objects.values("status", "attempts", "last_error"))
+        log = celery_worker_process.output()[-3000:]
+        raise AssertionError(f"not delivered; deliveries: {rows}\nworker log:\n{log}") from None
     assert received.verification_error is None
     assert received.payload["ImageRenderProcessId"] == str(PROCESS_ID)
     # The worker records the outcome right after the receiver's answer.
