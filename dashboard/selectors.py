@@ -134,6 +134,7 @@ class TeamProcess:
     created_at: datetime | None
     job: Job | None
     member: str  # who started it, as far as we know
+    name: str = ""  # the uploaded file's name, when the API tells it
 
     @property
     def external(self) -> bool:
@@ -145,14 +146,18 @@ class TeamProcess:
 class TeamOverview:
     processes: list[TeamProcess]
     error: str = ""  # set when the API could not be asked: the page shows why
+    total: int | None = None  # processes the application has in all, when the API says
+    shown: int = 0  # of which the API sent this many (the newest)
 
     @property
     def active(self) -> bool:
         return any(p.state == "active" for p in self.processes)
 
 
-def _application_processes(connection: ApiConnection) -> tuple[list[dict[str, Any]], str]:
-    """(process objects, error message) for the application, cached for a few seconds."""
+def _application_processes(
+    connection: ApiConnection,
+) -> tuple[list[dict[str, Any]], str, int | None]:
+    """(process objects, error message, total) for the application, cached a few seconds."""
     key = f"dashboard:team-processes:{connection.pk}:{connection.updated_at.timestamp()}"
     cached = cache.get(key)
     if cached is not None:
@@ -161,20 +166,25 @@ def _application_processes(connection: ApiConnection) -> tuple[list[dict[str, An
         body = _page_client(connection).check_application_all_progresses(
             pageSize=TEAM_PROCESSES_PAGE_SIZE
         )
-        answer: tuple[list[dict[str, Any]], str] = (processes_in(body), "")
+        total = body.get("totalCount") if isinstance(body, dict) else None
+        answer: tuple[list[dict[str, Any]], str, int | None] = (
+            processes_in(body),
+            "",
+            total if isinstance(total, int) else None,
+        )
     except ApiUnreachable:
-        answer = ([], "unreachable")
+        answer = ([], "unreachable", None)
     except ApiError as e:
         # The API answers 404 when the application has no process yet.
-        answer = ([], "") if e.status == 404 else ([], e.message)
+        answer = ([], "", 0) if e.status == 404 else ([], e.message, None)
     except ValueError:  # a 200 whose body is not JSON
-        answer = ([], "The Face Enhancer API answered something that is not JSON.")
+        answer = ([], "The Face Enhancer API answered something that is not JSON.", None)
     cache.set(key, answer, TEAM_PROCESSES_CACHE_SECONDS)
     return answer
 
 
 def team_overview(team: Team) -> TeamOverview:
-    items, error = _application_processes(team.connection)
+    items, error, total = _application_processes(team.connection)
     ids = []
     snapshots = []
     for item in items:
@@ -214,9 +224,10 @@ def team_overview(team: Team) -> TeamOverview:
                 created_at=_datetime(item.get("createdAt") or item.get("creationDate")),
                 job=job,
                 member=_member_name(job, members.get(user_id, "")),
+                name=_upload_name(item),
             )
         )
-    return TeamOverview(processes=rows, error=error)
+    return TeamOverview(processes=rows, error=error, total=total, shown=len(snapshots))
 
 
 def _job_row(job: Job) -> TeamProcess:
@@ -232,6 +243,12 @@ def _job_row(job: Job) -> TeamProcess:
         job=job,
         member=_member_name(job, ""),
     )
+
+
+def _upload_name(item: dict[str, Any]) -> str:
+    uploaded = item.get("uploadedImage")
+    name = uploaded.get("fileName") if isinstance(uploaded, dict) else None
+    return str(name or item.get("fileName") or "")
 
 
 def _member_name(job: Job | None, fallback: str) -> str:

@@ -1,0 +1,138 @@
+"""Admin monitoring: jobs (filters, search, thumbnails, actions), teams, write-only secrets."""
+
+# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from dashboard.models import ApiConnection, Job
+from tests.dashboard.pages import make_job, member, submitted, team  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "admin:dashboard_job_changelist"
+
+
+def test_the_job_list_shows_thumbnails_served_through_the_dashboard(admin_client, member):
+    job = make_job(member, "portrait.jpg", done=True)
+
+    html = admin_client.get(reverse(CHANGELIST)).content.decode()
+
+    assert "portrait.jpg" in html
+    assert reverse("dashboard:job-file", args=[job.pk, "preview"]) in html
+
+
+def test_filters_by_status_and_team(admin_client, member):
+    make_job(member, "failed.jpg", status=Job.Status.FAILED)
+    make_job(member, "running.jpg", status=Job.Status.PROCESSING)
+
+    html = admin_client.get(reverse(CHANGELIST), {"status__exact": "failed"}).content.decode()
+    assert "failed.jpg" in html and "running.jpg" not in html
+
+    html = admin_client.get(reverse(CHANGELIST), {"team__id__exact": member.team_id}).content
+    assert b"running.jpg" in html
+
+
+@pytest.mark.parametrize("term", ["wanted", "alice", "PROCESS"])
+def test_search_by_name_uploader_and_process_id(admin_client, member, term):
+    process_id = uuid.uuid4()
+    make_job(member, "wanted.jpg", process_id=process_id)
+    term = str(process_id)[:13] if term == "PROCESS" else term
+
+    html = admin_client.get(reverse(CHANGELIST), {"q": term}).content.decode()
+
+    assert "wanted.jpg" in html
+
+
+def test_retry_and_cancel_actions_go_through_the_services(
+    admin_client, member, django_capture_on_commit_callbacks, submitted
+):
+    failed = make_job(member, status=Job.Status.FAILED)
+    running = make_job(member, status=Job.Status.PROCESSING)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse(CHANGELIST),
+            {"action": "retry_jobs", "_selected_action": [failed.pk, running.pk]},
+        )
+    failed.refresh_from_db()
+    running.refresh_from_db()
+    assert failed.status == Job.Status.PENDING and running.status == Job.Status.PROCESSING
+    assert [args[0] for args in submitted] == [str(failed.pk)]
+
+    admin_client.post(
+        reverse(CHANGELIST), {"action": "cancel_jobs", "_selected_action": [running.pk]}
+    )
+    running.refresh_from_db()
+    assert running.status == Job.Status.CANCELLED
+
+
+def test_the_job_page_in_the_admin_is_read_only(admin_client, member):
+    job = make_job(member, done=True)
+
+    response = admin_client.get(reverse("admin:dashboard_job_change", args=[job.pk]))
+
+    assert response.status_code == 200
+    assert b'name="status"' not in response.content
+    assert admin_client.get(reverse("admin:dashboard_job_add")).status_code == 403
+
+
+def test_a_team_shows_its_members_inline(admin_client, member):
+    html = admin_client.get(reverse("admin:dashboard_team_change", args=[member.team_id])).content
+
+    assert b"memberships-0-user" in html and str(member.user_guid).encode() in html
+
+
+def test_connection_secrets_are_never_rendered_back(admin_client, team):
+    connection = team.connection
+
+    html = admin_client.get(
+        reverse("admin:dashboard_apiconnection_change", args=[connection.pk])
+    ).content.decode()
+
+    for secret in (connection.api_key, connection.api_secret, connection.jwt_private_key):
+        assert secret not in html
+    assert "Leave blank to keep it" in html
+
+
+def test_blank_secrets_keep_the_stored_ones_and_new_values_replace_them(admin_client, team):
+    connection = team.connection
+    url = reverse("admin:dashboard_apiconnection_change", args=[connection.pk])
+    form = {
+        "name": "Renamed",
+        "base_url": "https://api.example.test",
+        "application_id": str(connection.application_id),
+        "api_key": "",
+        "api_secret": "new-secret",
+        "jwt_private_key": "",
+    }
+
+    response = admin_client.post(url, form)
+
+    assert response.status_code == 302
+    stored = ApiConnection.objects.get(pk=connection.pk)
+    assert stored.name == "Renamed"
+    assert stored.api_key == connection.api_key
+    assert stored.api_secret == "new-secret"
+    assert stored.jwt_private_key == connection.jwt_private_key
+
+
+def test_a_new_connection_needs_every_secret(admin_client):
+    response = admin_client.post(
+        reverse("admin:dashboard_apiconnection_add"),
+        {"name": "New", "base_url": "", "application_id": str(uuid.uuid4())},
+    )
+
+    assert response.status_code == 200
+    assert not ApiConnection.objects.filter(name="New").exists()
+    assert response.content.count(b"This field is required.") == 3
+
+
+def test_the_admin_index_links_the_staff_summary(admin_client):
+    html = admin_client.get(reverse("admin:index")).content.decode()
+
+    assert reverse("dashboard:staff-summary") in html

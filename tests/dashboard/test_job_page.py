@@ -1,0 +1,105 @@
+"""The job page: comparison, faces, parameters, downloads, retry and cancel."""
+
+# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from dashboard.models import Job
+from tests.dashboard.pages import (  # noqa: F401 - fixtures
+    make_job,
+    member,
+    member_client,
+    outsider,
+    submitted,
+    team,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_completed_job_shows_the_comparison_faces_parameters_and_downloads(member_client, member):
+    job = make_job(
+        member, "portrait.jpg", done=True, faces_detected=3, faces_enhanced=2, aria_ratio=0.3
+    )
+
+    html = member_client.get(reverse("dashboard:job", args=[job.pk])).content.decode()
+
+    original = reverse("dashboard:job-file", args=[job.pk, "original"])
+    result = reverse("dashboard:job-file", args=[job.pk, "result"])
+    preview = reverse("dashboard:job-file", args=[job.pk, "preview"])
+    assert f'class="compare-before" src="{original}"' in html
+    assert f'class="compare-after" src="{result}"' in html
+    assert 'type="range" class="compare-range"' in html and "aria-label=" in html
+    assert f'href="{result}?download=1"' in html and f'href="{preview}?download=1"' in html
+    assert "<dt>Faces detected</dt><dd>3</dd>" in html
+    assert "<dt>Faces enhanced</dt><dd>2</dd>" in html
+    assert "0.30" in html and "(ariaRatio)" in html
+    assert "Retry" not in html and ">Cancel<" not in html
+
+
+def test_an_active_job_can_be_cancelled(member_client, member):
+    job = make_job(member, status=Job.Status.PROCESSING, progress=30)
+
+    html = member_client.get(reverse("dashboard:job", args=[job.pk])).content.decode()
+    assert reverse("dashboard:job-cancel", args=[job.pk]) in html
+    assert "compare-range" not in html
+
+    response = member_client.post(reverse("dashboard:job-cancel", args=[job.pk]))
+
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == Job.Status.CANCELLED
+
+
+def test_a_failed_job_shows_why_and_can_be_retried(
+    member_client, member, django_capture_on_commit_callbacks, submitted
+):
+    job = make_job(member, status=Job.Status.FAILED, error_message="ariaRatio: out of range.")
+
+    html = member_client.get(reverse("dashboard:job", args=[job.pk])).content.decode()
+    assert "ariaRatio: out of range." in html
+    assert reverse("dashboard:job-retry", args=[job.pk]) in html
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = member_client.post(reverse("dashboard:job-retry", args=[job.pk]))
+
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == Job.Status.PENDING and job.error_message == ""
+    assert submitted == [(str(job.pk),)]
+
+
+def test_retry_and_cancel_are_posts(member_client, member):
+    job = make_job(member, status=Job.Status.FAILED)
+    assert member_client.get(reverse("dashboard:job-retry", args=[job.pk])).status_code == 405
+    assert member_client.get(reverse("dashboard:job-cancel", args=[job.pk])).status_code == 405
+
+
+def test_a_teammate_may_follow_the_job(client, member):
+    from django.contrib.auth import get_user_model
+
+    from dashboard.models import Membership
+
+    job = make_job(member)
+    dave = get_user_model().objects.create_user("dave", password="pw-dave-123")
+    Membership.objects.create(team=member.team, user=dave)
+    client.force_login(dave)
+
+    assert client.get(reverse("dashboard:job", args=[job.pk])).status_code == 200
+
+
+def test_another_teams_job_is_not_found(client, member, outsider):
+    job = make_job(member)
+    client.force_login(outsider.user)
+
+    assert client.get(reverse("dashboard:job", args=[job.pk])).status_code == 404
+    assert client.post(reverse("dashboard:job-cancel", args=[job.pk])).status_code == 404
+    assert client.get(reverse("dashboard:job", args=[uuid.uuid4()])).status_code == 404
+    job.refresh_from_db()
+    assert job.status == Job.Status.PENDING

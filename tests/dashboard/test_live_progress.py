@@ -1,0 +1,82 @@
+"""The polling endpoints: small JSON, a fragment only when it changed, fast while busy."""
+
+# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from dashboard.models import Job
+from tests.dashboard.pages import make_job, member, member_client, outsider, team  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def test_my_jobs_polls_fast_while_a_job_runs_and_slowly_when_idle(member_client, member):
+    job = make_job(member, "me.jpg", status=Job.Status.PROCESSING, progress=20)
+
+    busy = member_client.get(reverse("dashboard:live-jobs")).json()
+    assert busy["active"] is True and busy["interval"] <= 2000
+    assert 'value="20"' in busy["html"]
+
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.COMPLETED, progress=100)
+    idle = member_client.get(reverse("dashboard:live-jobs"), {"v": busy["version"]}).json()
+    assert idle["active"] is False and idle["interval"] >= 10_000
+    assert idle["version"] != busy["version"] and "Done" in idle["html"]
+
+
+def test_an_unchanged_fragment_is_not_sent_again(member_client, member):
+    make_job(member, status=Job.Status.SUBMITTED)
+    first = member_client.get(reverse("dashboard:live-jobs")).json()
+
+    second = member_client.get(reverse("dashboard:live-jobs"), {"v": first["version"]}).json()
+
+    assert second == {k: first[k] for k in ("version", "active", "interval")}
+
+
+def test_the_page_carries_the_version_the_endpoint_answers(member_client, member):
+    make_job(member, status=Job.Status.PROCESSING, progress=55)
+
+    page = member_client.get(reverse("dashboard:jobs")).content.decode()
+    live = member_client.get(reverse("dashboard:live-jobs")).json()
+
+    assert f'data-live-version="{live["version"]}"' in page
+    assert 'data-live-active="true"' in page
+
+
+def test_the_job_page_version_ignores_the_csrf_token(member_client, member):
+    job = make_job(member, status=Job.Status.PROCESSING, progress=10)  # has a Cancel form
+    url = reverse("dashboard:live-job", args=[job.pk])
+
+    first = member_client.get(url).json()
+    second = member_client.get(url).json()
+
+    assert "csrfmiddlewaretoken" in first["html"]
+    assert first["version"] == second["version"]
+
+
+def test_the_job_endpoint_shows_the_comparison_once_done(member_client, member):
+    job = make_job(member, status=Job.Status.DOWNLOADING, progress=100)
+    url = reverse("dashboard:live-job", args=[job.pk])
+    before = member_client.get(url).json()
+    assert "compare-range" not in before["html"] and before["active"] is True
+
+    done = make_job(member, done=True)
+    after = member_client.get(reverse("dashboard:live-job", args=[done.pk])).json()
+
+    assert "compare-range" in after["html"] and after["active"] is False
+
+
+def test_another_teams_job_is_not_found(client, member, outsider):
+    job = make_job(member)
+    client.force_login(outsider.user)
+
+    assert client.get(reverse("dashboard:live-job", args=[job.pk])).status_code == 404
+
+
+def test_live_answers_are_never_cached(member_client, member):
+    response = member_client.get(reverse("dashboard:live-jobs"))
+
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]

@@ -1,0 +1,87 @@
+"""The staff summary: counts by status, queue depths, recent failures, processing times."""
+
+# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboard import selectors
+from dashboard.models import Job
+from tests.dashboard.pages import make_job, member, team  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+def test_only_staff_may_see_it(client, member):
+    client.force_login(member.user)
+
+    response = client.get(reverse("dashboard:staff-summary"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_counts_failures_and_times(admin_client, member):
+    now = timezone.now()
+    for seconds in (10, 20, 30, 40):
+        job = make_job(member, done=True)
+        Job.objects.filter(pk=job.pk).update(
+            created_at=now - timedelta(seconds=seconds), completed_at=now
+        )
+    make_job(member, status=Job.Status.FAILED, error_message="No face found.", completed_at=now)
+    make_job(member, status=Job.Status.FAILED, error_message="No face found.", completed_at=now)
+    old = now - timedelta(days=2)
+    make_job(member, status=Job.Status.FAILED, error_message="Long ago.", completed_at=old)
+    make_job(member, status=Job.Status.PROCESSING)
+
+    html = admin_client.get(reverse("dashboard:staff-summary")).content.decode()
+
+    assert "Jobs by status" in html
+    assert "No face found." in html and "Long ago." not in html
+    assert "25.0 s" in html  # the mean of 10, 20, 30, 40
+    assert "40.0 s" in html  # their p95
+    counts = {c.status: c.count for c in selectors.status_counts()}
+    assert counts == {
+        "pending": 0,
+        "submitted": 0,
+        "processing": 1,
+        "downloading": 0,
+        "completed": 4,
+        "failed": 3,
+        "cancelled": 0,
+    }
+
+
+def test_percentile_is_nearest_rank():
+    values = [float(v) for v in range(1, 101)]
+    assert selectors.percentile(values, 95) == 95.0
+    assert selectors.percentile([3.0], 95) == 3.0
+
+
+def test_queue_depth_counts_waiting_messages_on_this_runs_broker():
+    from kombu import Queue
+
+    from config.celery import app
+
+    # A queue of its own: a worker started by another test consumes `default`.
+    name = f"depth-test-{uuid.uuid4().hex[:8]}"
+    queue = Queue(name, routing_key=name)
+    assert selectors.queue_depth(name) == 0
+
+    with app.connection_for_write() as connection:
+        producer = app.amqp.Producer(connection)
+        for n in range(3):
+            producer.publish({"n": n}, routing_key=name, exchange="", declare=[queue])
+    try:
+        assert selectors.queue_depth(name) == 3
+        assert selectors.queue_depth("enhance") is not None
+    finally:
+        with app.connection_for_write() as connection:
+            queue(connection.default_channel).purge()

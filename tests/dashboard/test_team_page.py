@@ -1,0 +1,101 @@
+"""The Team page: the application's processes from the real API, joined with our jobs."""
+
+# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from dashboard.models import ApiConnection, Job
+from enhancer.models import ProcessStatus
+from tests.api.face_enhancing_support import make_process
+from tests.dashboard.pages import make_job, member, member_client, team  # noqa: F401
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+
+
+@pytest.fixture
+def api_team(team, live_server, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    ApiConnection.objects.filter(pk=team.connection_id).update(base_url=live_server.url)
+    team.connection.refresh_from_db()
+    return team
+
+
+def test_processes_are_joined_with_the_teams_jobs_and_others_are_marked(
+    api_team, member, member_client, alice
+):
+    ours = make_process(alice.application, user_id=member.user_guid, status=ProcessStatus.COMPLETED)
+    job = make_job(member, "ours.jpg", done=True, process_id=ours.id)
+    make_process(alice.application, upload_name="theirs.jpg", status=ProcessStatus.PROCESSING)
+    make_process(alice.application, status=ProcessStatus.FAILED, error_message="No face found.")
+
+    html = member_client.get(reverse("dashboard:team")).content.decode()
+
+    assert f'href="{reverse("dashboard:job", args=[job.pk])}">ours.jpg</a>' in html
+    assert "theirs.jpg" in html
+    assert html.count("Other client") == 2  # the processing one and the failed one
+    assert "No face found." in html
+    assert "alice" in html
+
+
+def test_an_application_without_processes_shows_the_empty_state(api_team, member_client):
+    html = member_client.get(reverse("dashboard:team")).content.decode()
+
+    assert "No processes yet" in html
+    assert "can't be reached" not in html
+
+
+def test_jobs_not_yet_sent_are_listed_too(api_team, member, member_client):
+    make_job(member, "waiting.jpg")
+
+    html = member_client.get(reverse("dashboard:team")).content.decode()
+
+    assert "waiting.jpg" in html and "Waiting to be sent" in html
+
+
+def test_an_unreachable_api_shows_the_error_state_quickly(team, member_client):
+    # The team's connection points at a closed port (the discard port).
+    started = time.monotonic()
+    response = member_client.get(reverse("dashboard:team"))
+
+    assert response.status_code == 200
+    assert b"The Face Enhancer API can't be reached right now" in response.content
+    assert time.monotonic() - started < 5
+
+
+def test_refused_credentials_show_the_apis_message(api_team, member_client):
+    ApiConnection.objects.filter(pk=api_team.connection_id).update(jwt_private_key="wrong")
+
+    html = member_client.get(reverse("dashboard:team")).content.decode()
+
+    assert "refused to list the processes" in html
+    assert "jwtPrivateKey" in html
+
+
+def test_the_live_endpoint_sends_the_fragment_only_when_it_changed(
+    api_team, member, member_client, alice
+):
+    first = member_client.get(reverse("dashboard:live-team")).json()
+    assert "No processes yet" in first["html"] and first["active"] is False
+    assert first["interval"] > 10_000  # idle: slow
+
+    again = member_client.get(reverse("dashboard:live-team"), {"v": first["version"]}).json()
+    assert "html" not in again
+
+    cache.clear()
+    process = make_process(alice.application, status=ProcessStatus.PROCESSING)
+    make_job(member, "new.jpg", process_id=process.id, status=Job.Status.PROCESSING)
+    changed = member_client.get(reverse("dashboard:live-team"), {"v": first["version"]}).json()
+    assert changed["version"] != first["version"] and "new.jpg" in changed["html"]
+    assert changed["active"] is True and changed["interval"] < 10_000
