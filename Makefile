@@ -47,4 +47,4 @@ format: install-dev
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf var/broker var/media var/static var/db.sqlite3 var/test.sqlite3
+	rm -rf var/broker var/media var/static var/db.sqlite3 var/test-*.sqlite3

@@ -10,6 +10,7 @@ and the cache to Redis.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -105,8 +106,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A file, not memory, so that a worker process started by the tests sees
-    # the same test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # the same test database; one per test run, so that runs side by side
+    # don't delete each other's.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, Celery and the cache ---------------------------------------------

@@ -110,10 +110,19 @@ def _test_database_url() -> str:
     return f"postgresql://{auth}{host}{port}/{db['NAME']}"
 
 
-def start_worker(queues: str = "default,enhance", *, concurrency: int = 1) -> WorkerProcess:
-    """Start `celery worker` as a real process on this run's broker and test database."""
+def start_worker(
+    queues: str = "default,enhance", *, concurrency: int = 1, server_url: str | None = None
+) -> WorkerProcess:
+    """Start `celery worker` as a real process on this run's broker and test database.
+
+    With `server_url` (the live server's), the dashboard's tasks in the worker
+    call the API there and register their webhook receiver there.
+    """
     env = os.environ.copy()
     env["DATABASE_URL"] = _test_database_url()
+    if server_url:
+        env["FACE_ENHANCER_API_URL"] = server_url
+        env["DASHBOARD_PUBLIC_URL"] = server_url
     log = Path(tempfile.mkstemp(prefix="worker-", suffix=".log", dir=settings.VAR_DIR)[1])
     process = subprocess.Popen(
         [
@@ -166,13 +175,17 @@ def wait_for_worker(worker: WorkerProcess, timeout: float = 90) -> None:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[WorkerProcess]:
+def celery_worker_process(
+    django_db_setup, django_db_blocker, live_server
+) -> Iterator[WorkerProcess]:
     """A real `celery worker` process consuming both queues for the whole run.
 
     It has its own database connection, so tests that need it to see their
     rows must commit them: use `@pytest.mark.django_db(transaction=True)`.
+    Its dashboard tasks talk to the API of the run's live server, and the
+    API's webhooks reach the dashboard there.
     """
-    worker = start_worker()
+    worker = start_worker(server_url=live_server.url)
     try:
         wait_for_worker(worker)
         yield worker
