@@ -255,6 +255,10 @@ FACE_ENHANCING_MAX_UPLOAD_BYTES = env_int(
 # A process whose worker died this many times (killed by the kernel's OOM
 # killer, a segfault, a hard kill) is marked Failed instead of tried again.
 FACE_ENHANCING_MAX_ATTEMPTS = env_int("FACE_ENHANCING_MAX_ATTEMPTS", 3, minimum=1, maximum=20)
+# Seconds a worker waits, after one of its pool processes died mid-task, before
+# it gives the message back to the broker for another try. Celery's 10 s is
+# meant for results sent just before the death; ours go to the database.
+CELERY_WORKER_LOST_WAIT = env_float("CELERY_WORKER_LOST_WAIT", 2.0, minimum=0.1, maximum=60)
 # Progress is written at most once per this many seconds (and on every step of
 # at least FACE_ENHANCING_PROGRESS_STEP percent), not once per percent.
 FACE_ENHANCING_PROGRESS_INTERVAL = env_float(
