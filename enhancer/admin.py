@@ -7,13 +7,28 @@ in a cookie, so the secrets do not travel back to the browser a second time.
 
 from __future__ import annotations
 
+import io
+import uuid
+
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from PIL import Image
 
 from enhancer.credentials import IssuedCredential, credential_issue, credential_rotate
-from enhancer.models import ApiCredential, Application
+from enhancer.models import (
+    ApiCredential,
+    Application,
+    FaceEnhancerProcess,
+    ProcessStatus,
+    RenderTask,
+)
+from enhancer.processes import process_delete
 
 
 def _show_secrets(request: HttpRequest, issued: IssuedCredential) -> None:
@@ -81,3 +96,218 @@ class ApiCredentialAdmin(admin.ModelAdmin):
         # New credentials come from the application page (create or rotate),
         # where their secrets can be shown once.
         return False
+
+
+# --- Face enhancing processes ---------------------------------------------------
+# Made by the API, never by hand: everything is read-only here. Images are
+# served through the admin (staff only), never from a public media URL.
+
+THUMBNAIL_SIDE = 256
+
+
+class ProcessUserFilter(admin.SimpleListFilter):
+    """Filter by userId: the most recent users are offered, any id works in the URL."""
+
+    title = "user"
+    parameter_name = "user_id"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        processes = FaceEnhancerProcess.objects.all()
+        application = request.GET.get("application__id__exact")
+        if application:
+            processes = processes.filter(application_id=application)
+        recent: list[str] = []
+        for user_id in processes.order_by("-created_at").values_list("user_id", flat=True)[:500]:
+            if str(user_id) not in recent:
+                recent.append(str(user_id))
+            if len(recent) == 20:
+                break
+        return [(user_id, user_id) for user_id in recent]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[FaceEnhancerProcess]
+    ) -> QuerySet[FaceEnhancerProcess]:
+        value = self.value()
+        if not value:
+            return queryset
+        try:
+            return queryset.filter(user_id=uuid.UUID(value))
+        except ValueError:
+            return queryset.none()
+
+
+class RenderTaskInline(admin.TabularInline):
+    model = RenderTask
+    fields = (
+        "id",
+        "render_state",
+        "content_type",
+        "size",
+        "preview_size",
+        "width",
+        "height",
+        "result",
+        "preview",
+        "completed_at",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(FaceEnhancerProcess)
+class FaceEnhancerProcessAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "application",
+        "user_id",
+        "status",
+        "progress",
+        "faces_summary",
+        "attempts",
+        "created_at",
+        "thumbnail",
+    )
+    list_filter = ("status", "application", ProcessUserFilter)
+    list_select_related = ("application",)
+    search_fields = ("=id", "=user_id", "=render_tasks__id", "=idempotency_key")
+    search_help_text = "A process id, userId, taskId or Idempotency-Key (the whole value)."
+    date_hierarchy = "created_at"
+    inlines = [RenderTaskInline]
+    fieldsets = (
+        (None, {"fields": ("id", "application", "user_id", "status", "progress", "images")}),
+        ("Parameters", {"fields": ("aria_ratio", "max_face_count")}),
+        (
+            "Outcome",
+            {"fields": ("faces_detected", "faces_enhanced", "faces", "error_message")},
+        ),
+        (
+            "Upload",
+            {
+                "fields": (
+                    "upload",
+                    "upload_name",
+                    "upload_format",
+                    "upload_width",
+                    "upload_height",
+                    "upload_size",
+                    "upload_sha256",
+                )
+            },
+        ),
+        (
+            "Delivery",
+            {
+                "fields": (
+                    "idempotency_key",
+                    "attempts",
+                    "worker",
+                    "created_at",
+                    "started_at",
+                    "heartbeat_at",
+                    "finished_at",
+                    "updated_at",
+                )
+            },
+        ),
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [f.name for f in FaceEnhancerProcess._meta.fields] + ["images"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: FaceEnhancerProcess) -> None:
+        process_delete(process=obj)
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[FaceEnhancerProcess]
+    ) -> None:
+        for process in queryset:
+            process_delete(process=process)
+
+    @admin.display(description="faces")
+    def faces_summary(self, process: FaceEnhancerProcess) -> str:
+        if process.faces_detected is None:
+            return "—"
+        return f"{process.faces_enhanced} of {process.faces_detected}"
+
+    def _image_url(self, process: FaceEnhancerProcess, kind: str) -> str:
+        return reverse("admin:enhancer_faceenhancerprocess_image", args=[process.pk, kind])
+
+    @admin.display(description="result")
+    def thumbnail(self, process: FaceEnhancerProcess) -> str:
+        if process.status != ProcessStatus.COMPLETED:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="" style="max-height:64px;max-width:96px">',
+            self._image_url(process, "preview"),
+        )
+
+    @admin.display(description="before and after")
+    def images(self, process: FaceEnhancerProcess) -> str:
+        before = format_html(
+            '<a href="{}"><img src="{}" alt="upload" style="max-height:{}px"></a>',
+            self._image_url(process, "upload"),
+            self._image_url(process, "upload-thumbnail"),
+            THUMBNAIL_SIDE,
+        )
+        if process.status != ProcessStatus.COMPLETED:
+            return before
+        return format_html(
+            '{} <a href="{}"><img src="{}" alt="result" style="max-height:{}px"></a>',
+            before,
+            self._image_url(process, "result"),
+            self._image_url(process, "preview"),
+            THUMBNAIL_SIDE,
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.image_view)
+        return [
+            path(
+                "<uuid:process_id>/image/<str:kind>/",
+                view,
+                name="enhancer_faceenhancerprocess_image",
+            ),
+            *super().get_urls(),
+        ]
+
+    def image_view(self, request: HttpRequest, process_id: uuid.UUID, kind: str) -> HttpResponse:
+        """The upload (or a thumbnail of it), the result or the preview, to staff only."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        process = get_object_or_404(FaceEnhancerProcess, pk=process_id)
+        task = process.render_tasks.first()
+        files = {
+            "upload": process.upload,
+            "upload-thumbnail": process.upload,
+            "result": task.result if task else None,
+            "preview": task.preview if task else None,
+        }
+        stored = files.get(kind)
+        if not stored:
+            raise Http404("No such image.")
+        try:
+            if kind == "upload-thumbnail":
+                return HttpResponse(_thumbnail(stored), content_type="image/jpeg")
+            return FileResponse(stored.open("rb"))
+        except (FileNotFoundError, OSError):
+            raise Http404("The image is no longer stored.") from None
+
+
+def _thumbnail(stored: FieldFile) -> bytes:
+    """A small JPEG of an upload; JPEGs are decoded at reduced size (draft)."""
+    with stored.open("rb") as file, Image.open(file) as image:
+        image.draft("RGB", (THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+        image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+        buffer = io.BytesIO()
+        image.convert("RGB").save(buffer, "JPEG", quality=80)
+        return buffer.getvalue()

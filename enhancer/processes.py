@@ -344,6 +344,23 @@ def _store_result(
     )
 
 
+@transaction.atomic
+def process_delete(*, process: FaceEnhancerProcess) -> None:
+    """Delete the process, its render tasks and every file they stored."""
+    names = [process.upload.name]
+    for task in process.render_tasks.all():
+        names += [task.result.name, task.preview.name]
+    process.delete()
+    # Only once the rows are surely gone: a rollback must not leave rows
+    # pointing at deleted files.
+    transaction.on_commit(partial(_delete_files, [name for name in names if name]))
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
 def process_recover_all() -> int:
     """Re-send every process a dead worker may have lost; the number re-sent.
 
