@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "enhancer",
     "dashboard",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -179,8 +180,28 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media"))).resolve()
 MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
+# Uploads and results: the local MEDIA_ROOT, or S3-compatible object storage
+# so that workers on several hosts share them (django-storages).
+STORAGE_BACKEND = env_choice("STORAGE_BACKEND", "local", ("local", "s3"))
+_S3_OPTIONS = {
+    "bucket_name": env_str("S3_BUCKET", ""),
+    "endpoint_url": env_str("S3_ENDPOINT_URL", "") or None,
+    "region_name": env_str("S3_REGION", "") or None,
+    "access_key": env_str("S3_ACCESS_KEY_ID", "") or None,
+    "secret_key": env_str("S3_SECRET_ACCESS_KEY", "") or None,
+    "location": env_str("S3_PREFIX", ""),
+    "default_acl": None,
+    "querystring_auth": True,
+    "file_overwrite": False,
+}
+if STORAGE_BACKEND == "s3" and not _S3_OPTIONS["bucket_name"]:
+    raise ImproperlyConfigured("STORAGE_BACKEND='s3' needs S3_BUCKET")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _S3_OPTIONS}
+        if STORAGE_BACKEND == "s3"
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -385,14 +406,51 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Operations (operations/) ----------------------------------------------------
+
+# GET /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>` when set.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Finished processes and jobs, their files and webhook deliveries older than
+# this many days are deleted (hourly). 0 keeps everything.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 30, minimum=0)
+CELERY_BEAT_SCHEDULE["operations-retention"] = {
+    "task": "operations.retention_purge",
+    "schedule": 3600.0,
+    "options": {"queue": "default", "expires": 3600},
+}
+
+# --- HTTPS (production sits behind a TLS-terminating proxy) ----------------------
+
+# Trust X-Forwarded-Proto from the proxy in front (only behind one!).
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# /healthz answers plain HTTP to the container's own health check.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+
 # --- Logging -------------------------------------------------------------------
 
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
+# "json": one JSON object per line, for log collectors; "plain" for people.
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

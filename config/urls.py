@@ -4,9 +4,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
 from dashboard.webhooks import receive as receive_webhook
+from operations.metrics import metrics
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("webhooks/face-enhancer/<int:connection_id>", receive_webhook, name="dashboard-webhook"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OperationsConfig(AppConfig):
+    """What operators need around the product: metrics and data retention."""
+
+    name = "operations"

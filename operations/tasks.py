@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from operations.retention import purge_older_than
+
+
+@shared_task(name="operations.retention_purge")
+def retention_purge_task() -> dict[str, int]:
+    """Delete finished work older than RETENTION_DAYS (0 keeps everything)."""
+    if settings.RETENTION_DAYS <= 0:
+        return {}
+    return purge_older_than(days=settings.RETENTION_DAYS).__dict__
