@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "enhancer",
+    "enhancer.notifications",
     "dashboard",
     "operations",
 ]
@@ -266,7 +267,6 @@ JWT_REFRESH_TOKEN_LIFETIME = env_int("JWT_REFRESH_TOKEN_LIFETIME", 7 * 24 * 3600
 
 # --- Face enhancing processes (enhancer.processes, enhancer.tasks) -------------
 
-# --- Notification channels and webhooks (enhancer.notifications) --------------
 # Largest uploadedImage accepted, in bytes. Reading stops past it; put the same
 # cap (plus a little for the form fields) in front of the app, e.g. nginx's
 # client_max_body_size, so a huge body is refused before it is even received.
@@ -318,6 +318,53 @@ if FACE_ENHANCING_PAGE_SIZE > FACE_ENHANCING_MAX_PAGE_SIZE:
         "FACE_ENHANCING_PAGE_SIZE must not exceed FACE_ENHANCING_MAX_PAGE_SIZE"
     )
 
+# --- Notification channels and webhooks (enhancer.notifications) --------------
+
+# AdCreative refuses to start a job for an application with no active channel
+# (404); false lets jobs start anyway, their results are then only polled.
+NOTIFICATION_CHANNEL_REQUIRED = env_bool("NOTIFICATION_CHANNEL_REQUIRED", True)
+# Each event is sent once per active channel: bound the fan-out.
+NOTIFICATION_CHANNELS_PER_APPLICATION_MAX = env_int(
+    "NOTIFICATION_CHANNELS_PER_APPLICATION_MAX", 10, minimum=1, maximum=1000
+)
+# SSRF guard: a webhook URL is chosen by a client, so the addresses its host
+# resolves to are checked when the channel is saved and again at connect time.
+# Loopback is allowed by default so the dashboard on the same host can receive.
+NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK = env_bool("NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK", True)
+NOTIFICATION_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool(
+    "NOTIFICATION_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False
+)
+# Seconds to connect, and to wait for each read of the receiver's answer.
+NOTIFICATION_WEBHOOK_TIMEOUT = env_float(
+    "NOTIFICATION_WEBHOOK_TIMEOUT", 10.0, minimum=0.1, maximum=120
+)
+# Attempts per delivery (the first one included) before it is marked Failed.
+NOTIFICATION_WEBHOOK_MAX_ATTEMPTS = env_int(
+    "NOTIFICATION_WEBHOOK_MAX_ATTEMPTS", 12, minimum=1, maximum=100
+)
+# Exponential backoff: base * 2**(attempt - 1), capped, with jitter.
+NOTIFICATION_WEBHOOK_RETRY_BASE_DELAY = env_float(
+    "NOTIFICATION_WEBHOOK_RETRY_BASE_DELAY", 10.0, minimum=0.001
+)
+NOTIFICATION_WEBHOOK_RETRY_MAX_DELAY = env_float(
+    "NOTIFICATION_WEBHOOK_RETRY_MAX_DELAY", 1800.0, minimum=0.001
+)
+if NOTIFICATION_WEBHOOK_RETRY_MAX_DELAY >= CELERY_VISIBILITY_TIMEOUT:
+    # A countdown past the visibility timeout makes Redis deliver the retry twice.
+    raise ImproperlyConfigured(
+        f"NOTIFICATION_WEBHOOK_RETRY_MAX_DELAY={NOTIFICATION_WEBHOOK_RETRY_MAX_DELAY!r} must be "
+        f"below CELERY_VISIBILITY_TIMEOUT={CELERY_VISIBILITY_TIMEOUT!r}"
+    )
+# Seconds between two sweeps (on beat) that queue again the deliveries whose
+# task message was lost; a delivery counts as lost one interval after it was due.
+NOTIFICATION_WEBHOOK_SWEEP_INTERVAL = env_float(
+    "NOTIFICATION_WEBHOOK_SWEEP_INTERVAL", 300.0, minimum=5, maximum=86400
+)
+# After a secret rotation the old secret signs too (a second signature) for
+# this many seconds, so receivers can switch without losing messages.
+NOTIFICATION_WEBHOOK_SECRET_ROTATION_GRACE = env_int(
+    "NOTIFICATION_WEBHOOK_SECRET_ROTATION_GRACE", 24 * 3600, minimum=0
+)
 
 # --- The AI engine (enhancer/engine reads these through enhancer.engine_config) --
 

@@ -42,3 +42,6 @@ urlpatterns = [
         name="face-enhancing-download",
     ),
 ]
+
+# /api/v1/NotificationChannel (enhancer.notifications)
+urlpatterns += notification_urlpatterns
