@@ -74,3 +74,5 @@ def test_a_refused_url_is_a_command_error_saying_why(db, url, reason):
         _run("Acme", "--webhook-url", url, "--json")
 
     assert not NotificationChannel.objects.exists()
+    # Nothing half-made: no application whose secrets were never shown.
+    assert not Application.objects.exists()

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
 
 from enhancer.credentials import application_create
 
@@ -25,6 +26,9 @@ class Command(BaseCommand):
             "--json", action="store_true", help="print one JSON object on the last line"
         )
 
+    # One transaction: an application whose webhook URL is refused must not be
+    # left behind with secrets nobody saw.
+    @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
         issued = application_create(name=options["name"])
         result: dict[str, Any] = issued.to_dict()
