@@ -31,7 +31,6 @@ class JobAdmin(admin.ModelAdmin):
         "status",
         "progress",
         "created_at",
-        "completed_at",
     )
     list_display_links = ("thumbnail", "original_name")
     list_filter = ("status", "team", "created_at")

@@ -52,6 +52,13 @@
         row.className = "upload-item";
         var img = document.createElement("img");
         img.alt = "";
+        img.addEventListener("error", function () {
+          // Not something the browser can show (a misnamed file): a neutral tile instead.
+          var tile = document.createElement("span");
+          tile.className = "no-preview";
+          tile.textContent = "No preview";
+          img.replaceWith(tile);
+        });
         if (file.type.indexOf("image/") === 0) img.src = URL.createObjectURL(file);
         var name = document.createElement("span");
         name.className = "name";
