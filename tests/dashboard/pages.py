@@ -18,7 +18,10 @@ from tests.dashboard.factories import member_of, team_for
 
 
 @pytest.fixture
-def team(alice) -> Team:
+def team(alice, settings) -> Team:
+    # Hashing a password the production way takes most of a second per user on
+    # a busy machine; these tests log in by the hundred.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return team_for(alice, base_url="http://127.0.0.1:9", name="Alpha")
 
 

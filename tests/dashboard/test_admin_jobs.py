@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:dashboard_job_changelist"
 
 
-def test_the_job_list_shows_thumbnails_served_through_the_dashboard(admin_client, member):
+def test_the_job_list_shows_thumbnails_served_through_the_dashboard(member, admin_client):
     job = make_job(member, "portrait.jpg", done=True)
 
     html = admin_client.get(reverse(CHANGELIST)).content.decode()
@@ -26,7 +26,7 @@ def test_the_job_list_shows_thumbnails_served_through_the_dashboard(admin_client
     assert reverse("dashboard:job-file", args=[job.pk, "preview"]) in html
 
 
-def test_filters_by_status_and_team(admin_client, member):
+def test_filters_by_status_and_team(member, admin_client):
     make_job(member, "failed.jpg", status=Job.Status.FAILED)
     make_job(member, "running.jpg", status=Job.Status.PROCESSING)
 
@@ -38,7 +38,7 @@ def test_filters_by_status_and_team(admin_client, member):
 
 
 @pytest.mark.parametrize("term", ["wanted", "alice", "PROCESS"])
-def test_search_by_name_uploader_and_process_id(admin_client, member, term):
+def test_search_by_name_uploader_and_process_id(member, admin_client, term):
     process_id = uuid.uuid4()
     make_job(member, "wanted.jpg", process_id=process_id)
     term = str(process_id)[:13] if term == "PROCESS" else term
@@ -49,7 +49,7 @@ def test_search_by_name_uploader_and_process_id(admin_client, member, term):
 
 
 def test_retry_and_cancel_actions_go_through_the_services(
-    admin_client, member, django_capture_on_commit_callbacks, submitted
+    member, admin_client, django_capture_on_commit_callbacks, submitted
 ):
     failed = make_job(member, status=Job.Status.FAILED)
     running = make_job(member, status=Job.Status.PROCESSING)
@@ -71,7 +71,7 @@ def test_retry_and_cancel_actions_go_through_the_services(
     assert running.status == Job.Status.CANCELLED
 
 
-def test_the_job_page_in_the_admin_is_read_only(admin_client, member):
+def test_the_job_page_in_the_admin_is_read_only(member, admin_client):
     job = make_job(member, done=True)
 
     response = admin_client.get(reverse("admin:dashboard_job_change", args=[job.pk]))
@@ -81,13 +81,13 @@ def test_the_job_page_in_the_admin_is_read_only(admin_client, member):
     assert admin_client.get(reverse("admin:dashboard_job_add")).status_code == 403
 
 
-def test_a_team_shows_its_members_inline(admin_client, member):
+def test_a_team_shows_its_members_inline(member, admin_client):
     html = admin_client.get(reverse("admin:dashboard_team_change", args=[member.team_id])).content
 
     assert b"memberships-0-user" in html and str(member.user_guid).encode() in html
 
 
-def test_connection_secrets_are_never_rendered_back(admin_client, team):
+def test_connection_secrets_are_never_rendered_back(team, admin_client):
     connection = team.connection
 
     html = admin_client.get(
@@ -99,7 +99,7 @@ def test_connection_secrets_are_never_rendered_back(admin_client, team):
     assert "Leave blank to keep it" in html
 
 
-def test_blank_secrets_keep_the_stored_ones_and_new_values_replace_them(admin_client, team):
+def test_blank_secrets_keep_the_stored_ones_and_new_values_replace_them(team, admin_client):
     connection = team.connection
     url = reverse("admin:dashboard_apiconnection_change", args=[connection.pk])
     form = {

@@ -72,7 +72,7 @@ def test_a_result_that_does_not_exist_yet_is_not_found(member_client, member):
     )
 
 
-def test_staff_may_see_every_teams_files_for_the_admins_thumbnails(admin_client, member):
+def test_staff_may_see_every_teams_files_for_the_admins_thumbnails(member, admin_client):
     job = make_job(member, done=True)
 
     response = admin_client.get(reverse("dashboard:job-file", args=[job.pk, "preview"]))

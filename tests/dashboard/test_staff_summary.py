@@ -28,7 +28,7 @@ def test_only_staff_may_see_it(client, member):
     assert response["Location"].startswith(reverse("admin:login"))
 
 
-def test_counts_failures_and_times(admin_client, member):
+def test_counts_failures_and_times(member, admin_client):
     now = timezone.now()
     for seconds in (10, 20, 30, 40):
         job = make_job(member, done=True)
