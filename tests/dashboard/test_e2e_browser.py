@@ -179,9 +179,14 @@ def _a_members_day(page, base: str, photos: dict[str, Path]) -> None:
     expect(page.get_by_role("heading", name="astronaut.jpg")).to_be_visible()
     slider = page.locator(".compare-range")
     expect(slider).to_be_visible()
+    # Both images come through the dashboard's file views, at full size.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.compare img')]"
+        ".every(img => img.complete && img.naturalWidth > 0)"
+    )
     for image in (page.locator(".compare-before"), page.locator(".compare-after")):
         expect(image).to_be_visible()
-        assert image.evaluate("img => img.complete && img.naturalWidth") == 512
+        assert image.evaluate("img => img.naturalWidth") == 512
     slider.focus()
     for _ in range(10):
         page.keyboard.press("ArrowRight")
