@@ -12,6 +12,7 @@ import uuid
 import zipfile
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -49,8 +50,6 @@ def download_name(job: Job, kind: str, extension: str) -> str:
 
 @require_GET
 def job_file(request: HttpRequest, job_id: uuid.UUID, kind: str) -> HttpResponse:
-    from django.contrib.auth.views import redirect_to_login
-
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), LOGIN_URL)
     job = selectors.job_visible_to(request.user, job_id)

@@ -8,6 +8,7 @@ leaves nothing behind: it is checked before job_create stores anything.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -36,8 +37,6 @@ def _page(
     accepted: list[Job] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    from django.conf import settings
-
     context = {
         "form": form,
         "refused": refused or [],
