@@ -18,7 +18,6 @@ from django.shortcuts import render
 from dashboard import selectors
 from dashboard.models import Membership
 
-LOGIN_URL = "dashboard:login"
 # The session key of the team a member of several teams is working in.
 TEAM_SESSION_KEY = "dashboard_team_id"
 
@@ -34,7 +33,7 @@ View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
 def member_required(view: View) -> View:
-    @login_required(login_url=LOGIN_URL)
+    @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         memberships = selectors.memberships_of(request.user)  # type: ignore[arg-type]

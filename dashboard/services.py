@@ -74,7 +74,11 @@ def job_create(
         max_face_count=max_face_count,
     )
     job.original.save(_safe_name(filename), File(image), save=False)
-    job.save()
+    try:
+        job.save()
+    except Exception:
+        job.original.delete(save=False)  # a refused row leaves no file behind
+        raise
     transaction.on_commit(lambda: job_submit_task.delay(str(job.id)))
     return job
 
@@ -217,14 +221,25 @@ def job_poll(*, job_id: uuid.UUID | str) -> PollOutcome:
     return PollOutcome(done=False, download=False)
 
 
-def job_mark_completed_upstream(*, process_id: uuid.UUID) -> Job | None:
+def job_mark_completed_upstream(
+    *, process_id: uuid.UUID, task_id: uuid.UUID | None = None
+) -> Job | None:
     """A webhook said the process completed: go straight to downloading."""
     job = Job.objects.filter(process_id=process_id).first()
     if job is None:
         return None
+    changes: dict[str, object] = {}
+    if job.task_id is None and task_id is not None:
+        changes["task_id"] = task_id
     moved = Job.objects.filter(
         pk=job.pk, status__in=[Job.Status.SUBMITTED, Job.Status.PROCESSING]
-    ).update(status=Job.Status.DOWNLOADING, progress=100, attempts=0, updated_at=timezone.now())
+    ).update(
+        status=Job.Status.DOWNLOADING,
+        progress=100,
+        attempts=0,
+        updated_at=timezone.now(),
+        **changes,
+    )
     return job if moved else None
 
 
@@ -235,10 +250,21 @@ def job_download(*, job_id: uuid.UUID | str) -> bool:
         .filter(pk=job_id, status=Job.Status.DOWNLOADING)
         .first()
     )
-    if job is None or job.process_id is None or job.task_id is None:
+    if job is None or job.process_id is None:
         return False
     Job.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, updated_at=timezone.now())
     client = connection_client(job.team.connection)
+    if job.task_id is None:
+        # Neither the start answer nor the webhook named the task: ask for it.
+        found = find_process(
+            client.check_user_progress(user_id=job.user_guid, process_id=job.process_id),
+            job.process_id,
+        )
+        if found is None or not found.task_ids:
+            job_fail(job_id=job.pk, message="The Face Enhancer API names no result to download.")
+            return False
+        job.task_id = found.task_ids[0]
+        Job.objects.filter(pk=job.pk).update(task_id=job.task_id)
     stem = job.original_name.rsplit(".", 1)[0] or "image"
     with tempfile.TemporaryFile() as full, tempfile.TemporaryFile() as low:
         result = client.download(process_id=job.process_id, task_id=job.task_id, destination=full)

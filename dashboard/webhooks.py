@@ -102,7 +102,12 @@ def _apply(job: Job, payload: dict[str, object]) -> None:
             job_fail(
                 job_id=job.pk, message=str(payload.get("ErrorMessage") or "The enhancement failed.")
             )
-        elif job_mark_completed_upstream(process_id=job.process_id) is not None:
+        elif (
+            job_mark_completed_upstream(
+                process_id=job.process_id, task_id=_uuid_or_none(payload.get("TaskId"))
+            )
+            is not None
+        ):
             transaction.on_commit(lambda: job_download_task.delay(str(job.pk)))
     elif message_type == PROGRESS:
         try:
@@ -115,3 +120,10 @@ def _apply(job: Job, payload: dict[str, object]) -> None:
             status__in=[Job.Status.SUBMITTED, Job.Status.PROCESSING],
             progress__lt=progress,
         ).update(status=Job.Status.PROCESSING, progress=progress, updated_at=timezone.now())
+
+
+def _uuid_or_none(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None

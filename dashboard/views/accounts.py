@@ -27,6 +27,4 @@ class _PasswordChangeView(auth_views.PasswordChangeView):
         return super().form_valid(form)
 
 
-# PasswordChangeView requires a login itself, but towards settings.LOGIN_URL
-# (the admin's): check first, so that people land on the dashboard's login.
-password_change = login_required(_PasswordChangeView.as_view(), login_url="dashboard:login")
+password_change = login_required(_PasswordChangeView.as_view())

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from dashboard import selectors
-from dashboard.decorators import LOGIN_URL, MemberRequest, member_required
+from dashboard.decorators import MemberRequest, member_required
 from dashboard.models import Job
 
 KINDS = ("original", "result", "preview")
@@ -51,7 +51,7 @@ def download_name(job: Job, kind: str, extension: str) -> str:
 @require_GET
 def job_file(request: HttpRequest, job_id: uuid.UUID, kind: str) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), LOGIN_URL)
+        return redirect_to_login(request.get_full_path())
     job = selectors.job_visible_to(request.user, job_id)
     if job is None or kind not in KINDS:
         raise Http404("No such file.")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import io
-import uuid
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from PIL import Image
 
 from dashboard.models import ApiConnection, Job, Membership, Team
@@ -30,24 +30,29 @@ def member_of(team: Team, username: str = "alice", password: str = "pw-alice-123
     return Membership.objects.create(team=team, user=user)
 
 
-def tiny_jpeg() -> bytes:
+def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
     buffer = io.BytesIO()
-    Image.new("RGB", (32, 24), (200, 120, 90)).save(buffer, "JPEG")
+    Image.new("RGB", size, (180, 140, 120)).save(buffer, fmt)
     return buffer.getvalue()
 
 
-def job_for(membership: Membership, **fields: object) -> Job:
+def job_for(membership: Membership, name: str = "photo.jpg", **fields: object) -> Job:
+    """A job with a real stored original (and result and preview when `done=True`)."""
+    done = bool(fields.pop("done", False))
     job = Job(
         team=membership.team,
         uploader=membership.user,
         user_guid=membership.user_guid,
-        original_name="photo.jpg",
+        original_name=name,
         **fields,
     )
-    job.original.save("photo.jpg", ContentFile(tiny_jpeg()), save=False)
+    job.original.save(name, ContentFile(image_bytes("JPEG", (64, 48))), save=False)
+    if done:
+        job.status = Job.Status.COMPLETED
+        job.progress = 100
+        job.completed_at = timezone.now()
+        job.result.save("result.png", ContentFile(image_bytes("PNG", (64, 48))), save=False)
+        job.result_content_type = "image/png"
+        job.preview.save("preview.jpg", ContentFile(image_bytes("JPEG", (32, 24))), save=False)
     job.save()
     return job
-
-
-def random_uuid() -> uuid.UUID:
-    return uuid.uuid4()

@@ -5,15 +5,10 @@ Import the fixtures a test file uses: `from tests.dashboard.pages import member,
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.files.base import ContentFile
 from django.test import Client
-from django.utils import timezone
-from PIL import Image
 
-from dashboard.models import Job, Membership, Team
+from dashboard.models import Membership, Team
 from tests.dashboard.factories import member_of, team_for
 
 
@@ -48,34 +43,6 @@ def member_client(client, member) -> Client:
 def outsider(bob) -> Membership:
     """Bob, in another team of another application."""
     return member_of(team_for(bob, base_url="http://127.0.0.1:9", name="Beta"), "bob")
-
-
-def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (180, 140, 120)).save(buffer, fmt)
-    return buffer.getvalue()
-
-
-def make_job(membership: Membership, name: str = "photo.jpg", **fields: object) -> Job:
-    """A job with a real stored original (and result and preview when `done=True`)."""
-    done = bool(fields.pop("done", False))
-    job = Job(
-        team=membership.team,
-        uploader=membership.user,
-        user_guid=membership.user_guid,
-        original_name=name,
-        **fields,
-    )
-    job.original.save(name, ContentFile(image_bytes("JPEG", (64, 48))), save=False)
-    if done:
-        job.status = Job.Status.COMPLETED
-        job.progress = 100
-        job.completed_at = timezone.now()
-        job.result.save("result.png", ContentFile(image_bytes("PNG", (64, 48))), save=False)
-        job.result_content_type = "image/png"
-        job.preview.save("preview.jpg", ContentFile(image_bytes("JPEG", (32, 24))), save=False)
-    job.save()
-    return job
 
 
 @pytest.fixture

@@ -11,14 +11,15 @@ import pytest
 from django.urls import reverse
 
 from dashboard.models import ApiConnection, Job
-from tests.dashboard.pages import make_job, member, submitted, team  # noqa: F401
+from tests.dashboard.factories import job_for
+from tests.dashboard.pages import member, submitted, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:dashboard_job_changelist"
 
 
 def test_the_job_list_shows_thumbnails_served_through_the_dashboard(member, admin_client):
-    job = make_job(member, "portrait.jpg", done=True)
+    job = job_for(member, "portrait.jpg", done=True)
 
     html = admin_client.get(reverse(CHANGELIST)).content.decode()
 
@@ -27,8 +28,8 @@ def test_the_job_list_shows_thumbnails_served_through_the_dashboard(member, admi
 
 
 def test_filters_by_status_and_team(member, admin_client):
-    make_job(member, "failed.jpg", status=Job.Status.FAILED)
-    make_job(member, "running.jpg", status=Job.Status.PROCESSING)
+    job_for(member, "failed.jpg", status=Job.Status.FAILED)
+    job_for(member, "running.jpg", status=Job.Status.PROCESSING)
 
     html = admin_client.get(reverse(CHANGELIST), {"status__exact": "failed"}).content.decode()
     assert "failed.jpg" in html and "running.jpg" not in html
@@ -40,7 +41,7 @@ def test_filters_by_status_and_team(member, admin_client):
 @pytest.mark.parametrize("term", ["wanted", "alice", "PROCESS"])
 def test_search_by_name_uploader_and_process_id(member, admin_client, term):
     process_id = uuid.uuid4()
-    make_job(member, "wanted.jpg", process_id=process_id)
+    job_for(member, "wanted.jpg", process_id=process_id)
     term = str(process_id)[:13] if term == "PROCESS" else term
 
     html = admin_client.get(reverse(CHANGELIST), {"q": term}).content.decode()
@@ -51,8 +52,8 @@ def test_search_by_name_uploader_and_process_id(member, admin_client, term):
 def test_retry_and_cancel_actions_go_through_the_services(
     member, admin_client, django_capture_on_commit_callbacks, submitted
 ):
-    failed = make_job(member, status=Job.Status.FAILED)
-    running = make_job(member, status=Job.Status.PROCESSING)
+    failed = job_for(member, status=Job.Status.FAILED)
+    running = job_for(member, status=Job.Status.PROCESSING)
 
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(
@@ -72,7 +73,7 @@ def test_retry_and_cancel_actions_go_through_the_services(
 
 
 def test_the_job_page_in_the_admin_is_read_only(member, admin_client):
-    job = make_job(member, done=True)
+    job = job_for(member, done=True)
 
     response = admin_client.get(reverse("admin:dashboard_job_change", args=[job.pk]))
 

@@ -11,7 +11,8 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
-from tests.dashboard.pages import make_job, member, member_client, outsider, team  # noqa: F401
+from tests.dashboard.factories import job_for
+from tests.dashboard.pages import member, member_client, outsider, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ def body(response) -> bytes:
 
 
 def test_images_are_served_inline_with_their_real_content_type(member_client, member):
-    job = make_job(member, "portrait.jpg", done=True)
+    job = job_for(member, "portrait.jpg", done=True)
 
     original = member_client.get(reverse("dashboard:job-file", args=[job.pk, "original"]))
     result = member_client.get(reverse("dashboard:job-file", args=[job.pk, "result"]))
@@ -34,7 +35,7 @@ def test_images_are_served_inline_with_their_real_content_type(member_client, me
 
 
 def test_downloads_are_attachments_named_after_the_upload(member_client, member):
-    job = make_job(member, "portrait.jpg", done=True)
+    job = job_for(member, "portrait.jpg", done=True)
 
     full = member_client.get(reverse("dashboard:job-file", args=[job.pk, "result"]) + "?download=1")
     low = member_client.get(reverse("dashboard:job-file", args=[job.pk, "preview"]) + "?download=1")
@@ -45,7 +46,7 @@ def test_downloads_are_attachments_named_after_the_upload(member_client, member)
 
 
 def test_another_team_gets_nothing(client, member, outsider):
-    job = make_job(member, done=True)
+    job = job_for(member, done=True)
     client.force_login(outsider.user)
 
     for kind in ("original", "result", "preview"):
@@ -53,7 +54,7 @@ def test_another_team_gets_nothing(client, member, outsider):
 
 
 def test_strangers_are_sent_to_log_in(client, member):
-    job = make_job(member, done=True)
+    job = job_for(member, done=True)
 
     response = client.get(reverse("dashboard:job-file", args=[job.pk, "result"]))
 
@@ -62,7 +63,7 @@ def test_strangers_are_sent_to_log_in(client, member):
 
 
 def test_a_result_that_does_not_exist_yet_is_not_found(member_client, member):
-    job = make_job(member)
+    job = job_for(member)
 
     assert (
         member_client.get(reverse("dashboard:job-file", args=[job.pk, "result"])).status_code == 404
@@ -73,7 +74,7 @@ def test_a_result_that_does_not_exist_yet_is_not_found(member_client, member):
 
 
 def test_staff_may_see_every_teams_files_for_the_admins_thumbnails(member, admin_client):
-    job = make_job(member, done=True)
+    job = job_for(member, done=True)
 
     response = admin_client.get(reverse("dashboard:job-file", args=[job.pk, "preview"]))
 
@@ -81,6 +82,6 @@ def test_staff_may_see_every_teams_files_for_the_admins_thumbnails(member, admin
 
 
 def test_media_files_have_no_public_url(member_client, member):
-    job = make_job(member, done=True)
+    job = job_for(member, done=True)
 
     assert member_client.get("/media/" + job.result.name).status_code == 404

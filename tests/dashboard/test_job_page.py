@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 
 from dashboard.models import Job
+from tests.dashboard.factories import job_for
 from tests.dashboard.pages import (  # noqa: F401 - fixtures
-    make_job,
     member,
     member_client,
     outsider,
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_completed_job_shows_the_comparison_faces_parameters_and_downloads(member_client, member):
-    job = make_job(
+    job = job_for(
         member, "portrait.jpg", done=True, faces_detected=3, faces_enhanced=2, aria_ratio=0.3
     )
 
@@ -44,7 +44,7 @@ def test_a_completed_job_shows_the_comparison_faces_parameters_and_downloads(mem
 
 
 def test_an_active_job_can_be_cancelled(member_client, member):
-    job = make_job(member, status=Job.Status.PROCESSING, progress=30)
+    job = job_for(member, status=Job.Status.PROCESSING, progress=30)
 
     html = member_client.get(reverse("dashboard:job", args=[job.pk])).content.decode()
     assert reverse("dashboard:job-cancel", args=[job.pk]) in html
@@ -60,7 +60,7 @@ def test_an_active_job_can_be_cancelled(member_client, member):
 def test_a_failed_job_shows_why_and_can_be_retried(
     member_client, member, django_capture_on_commit_callbacks, submitted
 ):
-    job = make_job(member, status=Job.Status.FAILED, error_message="ariaRatio: out of range.")
+    job = job_for(member, status=Job.Status.FAILED, error_message="ariaRatio: out of range.")
 
     html = member_client.get(reverse("dashboard:job", args=[job.pk])).content.decode()
     assert "ariaRatio: out of range." in html
@@ -76,7 +76,7 @@ def test_a_failed_job_shows_why_and_can_be_retried(
 
 
 def test_retry_and_cancel_are_posts(member_client, member):
-    job = make_job(member, status=Job.Status.FAILED)
+    job = job_for(member, status=Job.Status.FAILED)
     assert member_client.get(reverse("dashboard:job-retry", args=[job.pk])).status_code == 405
     assert member_client.get(reverse("dashboard:job-cancel", args=[job.pk])).status_code == 405
 
@@ -86,7 +86,7 @@ def test_a_teammate_may_follow_the_job(client, member):
 
     from dashboard.models import Membership
 
-    job = make_job(member)
+    job = job_for(member)
     dave = get_user_model().objects.create_user("dave", password="pw-dave-123")
     Membership.objects.create(team=member.team, user=dave)
     client.force_login(dave)
@@ -95,7 +95,7 @@ def test_a_teammate_may_follow_the_job(client, member):
 
 
 def test_another_teams_job_is_not_found(client, member, outsider):
-    job = make_job(member)
+    job = job_for(member)
     client.force_login(outsider.user)
 
     assert client.get(reverse("dashboard:job", args=[job.pk])).status_code == 404

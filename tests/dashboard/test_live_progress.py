@@ -9,13 +9,14 @@ import pytest
 from django.urls import reverse
 
 from dashboard.models import Job
-from tests.dashboard.pages import make_job, member, member_client, outsider, team  # noqa: F401
+from tests.dashboard.factories import job_for
+from tests.dashboard.pages import member, member_client, outsider, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 
 def test_my_jobs_polls_fast_while_a_job_runs_and_slowly_when_idle(member_client, member):
-    job = make_job(member, "me.jpg", status=Job.Status.PROCESSING, progress=20)
+    job = job_for(member, "me.jpg", status=Job.Status.PROCESSING, progress=20)
 
     busy = member_client.get(reverse("dashboard:live-jobs")).json()
     assert busy["active"] is True and busy["interval"] <= 2000
@@ -28,7 +29,7 @@ def test_my_jobs_polls_fast_while_a_job_runs_and_slowly_when_idle(member_client,
 
 
 def test_an_unchanged_fragment_is_not_sent_again(member_client, member):
-    make_job(member, status=Job.Status.SUBMITTED)
+    job_for(member, status=Job.Status.SUBMITTED)
     first = member_client.get(reverse("dashboard:live-jobs")).json()
 
     second = member_client.get(reverse("dashboard:live-jobs"), {"v": first["version"]}).json()
@@ -37,7 +38,7 @@ def test_an_unchanged_fragment_is_not_sent_again(member_client, member):
 
 
 def test_the_page_carries_the_version_the_endpoint_answers(member_client, member):
-    make_job(member, status=Job.Status.PROCESSING, progress=55)
+    job_for(member, status=Job.Status.PROCESSING, progress=55)
 
     page = member_client.get(reverse("dashboard:jobs")).content.decode()
     live = member_client.get(reverse("dashboard:live-jobs")).json()
@@ -47,7 +48,7 @@ def test_the_page_carries_the_version_the_endpoint_answers(member_client, member
 
 
 def test_the_job_page_version_ignores_the_csrf_token(member_client, member):
-    job = make_job(member, status=Job.Status.PROCESSING, progress=10)  # has a Cancel form
+    job = job_for(member, status=Job.Status.PROCESSING, progress=10)  # has a Cancel form
     url = reverse("dashboard:live-job", args=[job.pk])
 
     first = member_client.get(url).json()
@@ -58,19 +59,19 @@ def test_the_job_page_version_ignores_the_csrf_token(member_client, member):
 
 
 def test_the_job_endpoint_shows_the_comparison_once_done(member_client, member):
-    job = make_job(member, status=Job.Status.DOWNLOADING, progress=100)
+    job = job_for(member, status=Job.Status.DOWNLOADING, progress=100)
     url = reverse("dashboard:live-job", args=[job.pk])
     before = member_client.get(url).json()
     assert "compare-range" not in before["html"] and before["active"] is True
 
-    done = make_job(member, done=True)
+    done = job_for(member, done=True)
     after = member_client.get(reverse("dashboard:live-job", args=[done.pk])).json()
 
     assert "compare-range" in after["html"] and after["active"] is False
 
 
 def test_another_teams_job_is_not_found(client, member, outsider):
-    job = make_job(member)
+    job = job_for(member)
     client.force_login(outsider.user)
 
     assert client.get(reverse("dashboard:live-job", args=[job.pk])).status_code == 404

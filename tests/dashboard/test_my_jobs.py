@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.models import Job, Membership
-from tests.dashboard.pages import make_job, member, member_client, outsider, team  # noqa: F401 - fixtures
+from tests.dashboard.factories import job_for
+from tests.dashboard.pages import member, member_client, outsider, team  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +27,9 @@ def test_an_empty_list_invites_an_upload(member_client):
 
 
 def test_the_members_jobs_newest_first_with_status_and_progress(member_client, member):
-    old = make_job(member, "old.jpg", done=True)
+    old = job_for(member, "old.jpg", done=True)
     Job.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=1))
-    make_job(member, "new.jpg", status=Job.Status.PROCESSING, progress=40)
+    job_for(member, "new.jpg", status=Job.Status.PROCESSING, progress=40)
 
     html = member_client.get(reverse("dashboard:jobs")).content.decode()
 
@@ -44,9 +45,9 @@ def test_other_members_and_other_teams_jobs_are_not_listed(member_client, member
         team=member.team,
         user=type(member.user).objects.create_user("dave", password="pw-dave-123"),
     )
-    make_job(teammate, "daves.jpg")
-    make_job(outsider, "bobs.jpg")
-    make_job(member, "mine.jpg")
+    job_for(teammate, "daves.jpg")
+    job_for(outsider, "bobs.jpg")
+    job_for(member, "mine.jpg")
 
     html = member_client.get(reverse("dashboard:jobs")).content.decode()
 
@@ -55,7 +56,7 @@ def test_other_members_and_other_teams_jobs_are_not_listed(member_client, member
 
 
 def test_thumbnails_are_previews_once_done_and_served_through_views(member_client, member):
-    job = make_job(member, done=True)
+    job = job_for(member, done=True)
 
     html = member_client.get(reverse("dashboard:jobs")).content.decode()
 
@@ -64,7 +65,7 @@ def test_thumbnails_are_previews_once_done_and_served_through_views(member_clien
 
 
 def test_a_failed_job_shows_its_reason(member_client, member):
-    make_job(member, status=Job.Status.FAILED, error_message="No face was found in the image.")
+    job_for(member, status=Job.Status.FAILED, error_message="No face was found in the image.")
 
     html = member_client.get(reverse("dashboard:jobs")).content.decode()
 

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from dashboard import selectors
 from dashboard.models import Job
-from tests.dashboard.pages import make_job, member, team  # noqa: F401
+from tests.dashboard.factories import job_for
+from tests.dashboard.pages import member, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -31,15 +32,15 @@ def test_only_staff_may_see_it(client, member):
 def test_counts_failures_and_times(member, admin_client):
     now = timezone.now()
     for seconds in (10, 20, 30, 40):
-        job = make_job(member, done=True)
+        job = job_for(member, done=True)
         Job.objects.filter(pk=job.pk).update(
             created_at=now - timedelta(seconds=seconds), completed_at=now
         )
-    make_job(member, status=Job.Status.FAILED, error_message="No face found.", completed_at=now)
-    make_job(member, status=Job.Status.FAILED, error_message="No face found.", completed_at=now)
+    job_for(member, status=Job.Status.FAILED, error_message="No face found.", completed_at=now)
+    job_for(member, status=Job.Status.FAILED, error_message="No face found.", completed_at=now)
     old = now - timedelta(days=2)
-    make_job(member, status=Job.Status.FAILED, error_message="Long ago.", completed_at=old)
-    make_job(member, status=Job.Status.PROCESSING)
+    job_for(member, status=Job.Status.FAILED, error_message="Long ago.", completed_at=old)
+    job_for(member, status=Job.Status.PROCESSING)
 
     html = admin_client.get(reverse("dashboard:staff-summary")).content.decode()
 

@@ -14,7 +14,8 @@ from django.urls import reverse
 from dashboard.models import ApiConnection, Job
 from enhancer.models import ProcessStatus
 from tests.api.face_enhancing_support import make_process
-from tests.dashboard.pages import make_job, member, member_client, team  # noqa: F401
+from tests.dashboard.factories import job_for
+from tests.dashboard.pages import member, member_client, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,7 +37,7 @@ def test_processes_are_joined_with_the_teams_jobs_and_others_are_marked(
     api_team, member, member_client, alice
 ):
     ours = make_process(alice.application, user_id=member.user_guid, status=ProcessStatus.COMPLETED)
-    job = make_job(member, "ours.jpg", done=True, process_id=ours.id)
+    job = job_for(member, "ours.jpg", done=True, process_id=ours.id)
     make_process(alice.application, upload_name="theirs.jpg", status=ProcessStatus.PROCESSING)
     make_process(alice.application, status=ProcessStatus.FAILED, error_message="No face found.")
 
@@ -57,7 +58,7 @@ def test_an_application_without_processes_shows_the_empty_state(api_team, member
 
 
 def test_jobs_not_yet_sent_are_listed_too(api_team, member, member_client):
-    make_job(member, "waiting.jpg")
+    job_for(member, "waiting.jpg")
 
     html = member_client.get(reverse("dashboard:team")).content.decode()
 
@@ -95,7 +96,7 @@ def test_the_live_endpoint_sends_the_fragment_only_when_it_changed(
 
     cache.clear()
     process = make_process(alice.application, status=ProcessStatus.PROCESSING)
-    make_job(member, "new.jpg", process_id=process.id, status=Job.Status.PROCESSING)
+    job_for(member, "new.jpg", process_id=process.id, status=Job.Status.PROCESSING)
     changed = member_client.get(reverse("dashboard:live-team"), {"v": first["version"]}).json()
     assert changed["version"] != first["version"] and "new.jpg" in changed["html"]
     assert changed["active"] is True and changed["interval"] < 10_000

@@ -14,8 +14,8 @@ from django.urls import reverse
 from PIL import Image
 
 from dashboard.models import Job
+from tests.dashboard.factories import image_bytes
 from tests.dashboard.pages import (  # noqa: F401 - fixtures
-    image_bytes,
     media_root,
     member,
     member_client,

@@ -130,3 +130,17 @@ def test_an_unknown_connection_is_404(client, db):
         ).status_code
         == 404
     )
+
+
+def test_a_completion_names_the_task_when_the_start_answer_did_not(
+    client, job, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr("dashboard.tasks.job_download_task.delay", lambda job_id: None)
+    task_id = job.task_id
+    Job.objects.filter(pk=job.pk).update(task_id=None)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _post(client, job, _message(job, "ImageFaceEnhancingTaskCompleted", IsSuccessful=True))
+
+    job.refresh_from_db()
+    assert (job.status, job.task_id) == (Job.Status.DOWNLOADING, task_id)

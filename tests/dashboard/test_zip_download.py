@@ -12,7 +12,8 @@ import pytest
 from django.urls import reverse
 
 from dashboard.models import Job
-from tests.dashboard.pages import make_job, member, member_client, outsider, team  # noqa: F401
+from tests.dashboard.factories import job_for
+from tests.dashboard.pages import member, member_client, outsider, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +23,9 @@ def zip_of(response) -> zipfile.ZipFile:
 
 
 def test_the_selected_results_come_in_one_zip(member_client, member):
-    a = make_job(member, "a.jpg", done=True)
-    b = make_job(member, "b.jpg", done=True)
-    make_job(member, "c.jpg", done=True)  # not selected
+    a = job_for(member, "a.jpg", done=True)
+    b = job_for(member, "b.jpg", done=True)
+    job_for(member, "c.jpg", done=True)  # not selected
 
     response = member_client.post(reverse("dashboard:jobs-zip"), {"jobs": [a.pk, b.pk]})
 
@@ -37,7 +38,7 @@ def test_the_selected_results_come_in_one_zip(member_client, member):
 
 
 def test_same_names_do_not_overwrite_each_other(member_client, member):
-    ids = [make_job(member, "same.jpg", done=True).pk for _ in range(2)]
+    ids = [job_for(member, "same.jpg", done=True).pk for _ in range(2)]
 
     archive = zip_of(member_client.post(reverse("dashboard:jobs-zip"), {"jobs": ids}))
 
@@ -45,9 +46,9 @@ def test_same_names_do_not_overwrite_each_other(member_client, member):
 
 
 def test_unfinished_and_other_teams_jobs_are_left_out(member_client, member, outsider):
-    mine = make_job(member, "mine.jpg", done=True)
-    running = make_job(member, "running.jpg", status=Job.Status.PROCESSING)
-    theirs = make_job(outsider, "theirs.jpg", done=True)
+    mine = job_for(member, "mine.jpg", done=True)
+    running = job_for(member, "running.jpg", status=Job.Status.PROCESSING)
+    theirs = job_for(outsider, "theirs.jpg", done=True)
 
     response = member_client.post(
         reverse("dashboard:jobs-zip"), {"jobs": [mine.pk, running.pk, theirs.pk, "not-a-uuid"]}
