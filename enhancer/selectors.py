@@ -59,9 +59,14 @@ def process_page(
     processes: QuerySet[FaceEnhancerProcess], *, page: int, page_size: int
 ) -> ProcessPage:
     """One page of `processes`; `items` is empty when the page is past the end."""
-    total = processes.count()
     start = (page - 1) * page_size
-    items = list(processes[start : start + page_size]) if start < total else []
+    items = list(processes[start : start + page_size])
+    if items and len(items) < page_size:
+        total = start + len(items)  # a last page that is not full tells the count
+    else:
+        # A full page, or none: only a COUNT tells how many there are (and if
+        # `page` is past the end of a non-empty list).
+        total = processes.count()
     return ProcessPage(items=items, page=page, page_size=page_size, total_count=total)
 
 

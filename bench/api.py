@@ -1,0 +1,489 @@
+"""API benchmark: upload-to-Completed against the engine alone, CheckUserProgress under load.
+
+    .venv/bin/python bench/api.py [--jobs 5] [--duration 15] [--connections 16] [--write-docs]
+
+Starts its own gunicorn (2 workers x 4 threads, as `make run`) and its own
+`celery worker` on a temporary VAR_DIR (SQLite and the embedded broker unless
+--database-url / --redis-url say otherwise), so it never touches real data.
+
+1. A one-face photo of about 1 MP (skimage's astronaut, scaled to 1024x1024):
+   the engine alone on it, in this process, against upload -> Completed through
+   the API (POST, queue, worker, progress polled every 20 ms). Target: the API
+   takes at most 1.15 times the engine's time.
+2. CheckUserProgress throughput and latency under `wrk` (one process, and a
+   full page of 20), against a trivial Django view in the same server and run.
+
+Not a test: figures depend on the machine and what else runs on it, so they are
+printed (and with --write-docs recorded in docs/performance.md), never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from PIL import Image
+from skimage import data
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
+
+PYTHON = sys.executable
+TARGET_RATIO = 1.15
+POLL_SECONDS = 0.02
+DOCS = ROOT / "docs" / "performance.md"
+COMMAND = "  .venv/bin/python bench/api.py --write-docs"
+
+
+def photo_1mp() -> bytes:
+    """The astronaut (one face) at 1024x1024 = 1.05 MP, as a JPEG."""
+    image = Image.fromarray(data.astronaut()).resize((1024, 1024), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    base: str
+    env: dict[str, str]
+    credentials: dict[str, str]
+    headers: dict[str, str]
+
+
+@contextmanager
+def spawned(args: list[str], env: dict[str, str], log: Path):
+    process = subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, 15)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, 9)
+                process.wait()
+
+
+def wait_until(check, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+@contextmanager
+def server(args: argparse.Namespace):
+    """gunicorn + a celery worker on a fresh VAR_DIR, an application and a token."""
+    var_dir = Path(tempfile.mkdtemp(prefix="bench-api-", dir=ROOT / "var"))
+    env = {
+        **os.environ,
+        "VAR_DIR": str(var_dir),
+        "MEDIA_ROOT": str(var_dir / "media"),
+        "BROKER_DIR": str(var_dir / "broker"),
+        "DJANGO_SETTINGS_MODULE": "bench.api_settings",
+        "PYTHONPATH": str(ROOT),
+        "NOTIFICATION_CHANNEL_REQUIRED": "false",
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": args.database_url or "",
+        "REDIS_URL": args.redis_url or "",
+    }
+    # This process runs the engine alone and seeds the database: same settings.
+    os.environ.update({k: v for k, v in env.items() if k != "PYTHONPATH"})
+    manage = [PYTHON, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    created = subprocess.run(
+        [*manage, "create_application", "bench", "--json"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    credentials = json.loads(created.stdout.strip().splitlines()[-1])
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with ExitStack() as stack:
+        stack.enter_context(
+            spawned(
+                [
+                    PYTHON,
+                    "-m",
+                    "gunicorn",
+                    "config.wsgi",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--worker-class",
+                    "gthread",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "4",
+                    "--log-level",
+                    "warning",
+                ],
+                env,
+                var_dir / "gunicorn.log",
+            )
+        )
+        stack.enter_context(
+            spawned(
+                [
+                    PYTHON,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "-Q",
+                    "default,enhance",
+                    "-c",
+                    "1",
+                    "-l",
+                    "warning",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "-n",
+                    f"bench-{os.getpid()}@%h",
+                ],
+                env,
+                var_dir / "worker.log",
+            )
+        )
+        wait_until(lambda: requests.get(f"{base}/bench/trivial", timeout=2).ok, 60, "gunicorn")
+        token = requests.post(
+            f"{base}/api/v1/Authorization/GenerateJwtToken",
+            json={
+                "applicationId": credentials["applicationId"],
+                "jwtPrivateKey": credentials["jwtPrivateKey"],
+            },
+            timeout=10,
+        ).json()["accessToken"]
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "x-api-key": credentials["apiKey"],
+            "x-api-secret": credentials["apiSecret"],
+            "Accept": "application/json",
+        }
+        try:
+            yield Server(base, env, credentials, headers)
+        finally:
+            stack.close()
+            shutil.rmtree(var_dir, ignore_errors=True)
+
+
+def engine_alone(photo: bytes, runs: int) -> list[float]:
+    import django
+
+    django.setup()
+    from enhancer.engine import EnhanceOptions, get_enhancer
+    from enhancer.engine_config import engine_config
+
+    enhancer = get_enhancer(engine_config())
+    enhancer.enhance(photo, EnhanceOptions())  # loads the models
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        enhancer.enhance(photo, EnhanceOptions(), progress=lambda percent: None)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+@dataclass
+class Job:
+    total: float  # POST sent -> Completed seen by the client
+    post: float  # the POST's own answer time
+    queued: float  # createdAt -> startedAt
+    worked: float  # startedAt -> completedAt
+
+
+def through_api(srv: Server, photo: bytes, runs: int) -> list[Job]:
+    user_id = str(uuid.uuid4())
+    session = requests.Session()
+    session.headers.update(srv.headers)
+    jobs = []
+    for _ in range(runs + 1):  # the first one warms the worker's models up
+        start = time.perf_counter()
+        posted = session.post(
+            f"{srv.base}/api/v1/Image/FaceEnhancing/AdCreative",
+            data={"applicationId": srv.credentials["applicationId"], "userId": user_id},
+            files={"uploadedImage": ("astronaut.jpg", photo, "image/jpeg")},
+            timeout=60,
+        )
+        post_seconds = time.perf_counter() - start
+        posted.raise_for_status()
+        process_id = posted.json()["imageFaceEnhancerProcessId"]
+        while True:
+            item = session.get(
+                f"{srv.base}/api/v1/Image/FaceEnhancing/CheckUserProgress",
+                params={"userId": user_id, "imageFaceEnhancerProcessId": process_id},
+                timeout=10,
+            ).json()["items"][0]
+            if item["status"] in ("Completed", "Failed"):
+                break
+            time.sleep(POLL_SECONDS)
+        total = time.perf_counter() - start
+        if item["status"] != "Completed":
+            raise RuntimeError(f"the job failed: {item['errorMessage']}")
+        stamp = {k: _seconds(item[k]) for k in ("createdAt", "startedAt", "completedAt")}
+        jobs.append(
+            Job(
+                total,
+                post_seconds,
+                stamp["startedAt"] - stamp["createdAt"],
+                stamp["completedAt"] - stamp["startedAt"],
+            )
+        )
+    return jobs[1:]
+
+
+def _seconds(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def seed_processes(srv: Server, users: int = 25, per_user: int = 20) -> tuple[str, str]:
+    """Completed processes for `users` users: (a user with a full page, one of its ids)."""
+    from django.utils import timezone
+
+    from enhancer.models import (
+        FaceEnhancerProcess,
+        ProcessStatus,
+        RenderState,
+        RenderTask,
+    )
+
+    now = timezone.now()
+    processes, tasks = [], []
+    for _user in range(users):
+        user_id = uuid.uuid4()
+        for _process in range(per_user):
+            process = FaceEnhancerProcess(
+                application_id=srv.credentials["applicationId"],
+                user_id=user_id,
+                status=ProcessStatus.COMPLETED,
+                progress=100,
+                upload="bench/upload.jpg",
+                upload_name="portrait.jpg",
+                upload_format="JPEG",
+                upload_width=1024,
+                upload_height=1024,
+                upload_size=200_000,
+                upload_sha256="0" * 64,
+                faces_detected=1,
+                faces_enhanced=1,
+                faces=[{"box": [300, 100, 560, 420], "score": 0.93, "enhanced": True}],
+                created_at=now,
+                started_at=now,
+                finished_at=now,
+                attempts=1,
+            )
+            processes.append(process)
+            tasks.append(
+                RenderTask(
+                    process=process,
+                    render_state=RenderState.COMPLETED,
+                    result="bench/r.jpg",
+                    preview="bench/p.jpg",
+                    content_type="image/jpeg",
+                    size=300_000,
+                    preview_size=40_000,
+                    width=1024,
+                    height=1024,
+                    completed_at=now,
+                )
+            )
+    FaceEnhancerProcess.objects.bulk_create(processes, batch_size=500)
+    RenderTask.objects.bulk_create(tasks, batch_size=500)
+    return str(processes[-1].user_id), str(processes[-1].id)
+
+
+@dataclass
+class Load:
+    name: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def wrk(name: str, url: str, headers: dict[str, str], args: argparse.Namespace) -> Load:
+    header_args = [a for k, v in headers.items() for a in ("-H", f"{k}: {v}")]
+    out = subprocess.run(
+        [
+            "wrk",
+            f"-t{min(2, args.connections)}",
+            f"-c{args.connections}",
+            f"-d{args.duration}s",
+            "--latency",
+            *header_args,
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return Load(
+        name, rps, _latency(out, "50%"), _latency(out, "99%"), int(errors.group(1)) if errors else 0
+    )
+
+
+def _latency(out: str, percentile: str) -> float:
+    value, unit = re.search(rf"{percentile}\s+([\d.]+)(us|ms|s)\b", out).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run(args: argparse.Namespace | None = None) -> str:
+    args = args or parse_args([])
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed for the load test: apt-get install -y wrk")
+    photo = photo_1mp()
+    load_average = os.getloadavg()[0]
+    with server(args) as srv:
+        engine = engine_alone(photo, args.jobs)
+        jobs = through_api(srv, photo, args.jobs)
+        user_id, process_id = seed_processes(srv)
+        progress = f"{srv.base}/api/v1/Image/FaceEnhancing/CheckUserProgress?userId={user_id}"
+        loads = [
+            wrk("trivial Django view", f"{srv.base}/bench/trivial", {}, args),
+            wrk(
+                "CheckUserProgress, one process",
+                f"{progress}&imageFaceEnhancerProcessId={process_id}",
+                srv.headers,
+                args,
+            ),
+            wrk("CheckUserProgress, page of 20", progress, srv.headers, args),
+        ]
+    report = render(args, engine, jobs, loads, load_average)
+    print(report)
+    if args.write_docs:
+        write_docs(report)
+    return report
+
+
+def render(args, engine: list[float], jobs: list[Job], loads: list[Load], load: float) -> str:
+    engine_s = statistics.median(engine)
+    api_s = statistics.median(j.total for j in jobs)
+    ratio = api_s / engine_s
+    verdict = "meets" if ratio <= TARGET_RATIO else "misses"
+    database = "PostgreSQL" if args.database_url else "SQLite"
+    broker = "Redis" if args.redis_url else "the embedded filesystem broker"
+    lines = [
+        "## API",
+        "",
+        f"Measured with `bench/api.py` on {os.cpu_count()} cores ({database}, {broker}; "
+        f"load average {load:.1f} when it started), gunicorn 2 workers x 4 threads and one "
+        "`celery worker -c 1` on the same machine. Reproduce with:",
+        "",
+        COMMAND,
+        "",
+        "### Upload to Completed, against the engine alone",
+        "",
+        f"A one-face photo of 1.05 MP (the astronaut at 1024x1024, JPEG), median of "
+        f"{len(jobs)} runs after a warm-up run, polling CheckUserProgress every "
+        f"{POLL_SECONDS * 1000:.0f} ms:",
+        "",
+        "| | median | min | max |",
+        "| --- | --- | --- | --- |",
+        f"| engine alone (`Enhancer.enhance`) | {engine_s:.2f} s | {min(engine):.2f} s "
+        f"| {max(engine):.2f} s |",
+        f"| API: POST -> Completed seen | {api_s:.2f} s | {min(j.total for j in jobs):.2f} s "
+        f"| {max(j.total for j in jobs):.2f} s |",
+        f"| of which the POST's answer | {statistics.median(j.post for j in jobs):.3f} s | | |",
+        f"| of which waiting in the queue | {statistics.median(j.queued for j in jobs):.3f} s "
+        "| | |",
+        f"| of which the worker's run | {statistics.median(j.worked for j in jobs):.2f} s | | |",
+        "",
+        f"Ratio API / engine: **{ratio:.2f}** ({verdict} the target of {TARGET_RATIO}).",
+        "",
+        "### CheckUserProgress under load",
+        "",
+        f"`wrk -t2 -c{args.connections} -d{args.duration}s --latency` on the same 2 cores as "
+        "the server (wrk's own CPU use included). Every request authenticates (bearer token, "
+        "key and secret); the data set is 500 completed processes of 25 users.",
+        "",
+        "| endpoint | requests/s | p50 | p99 | errors |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for item in loads:
+        lines.append(
+            f"| {item.name} | {item.requests_per_second:.0f} | {item.p50_ms:.1f} ms "
+            f"| {item.p99_ms:.1f} ms | {item.errors} |"
+        )
+    trivial = loads[0].requests_per_second
+    lines += [
+        "",
+        "CheckUserProgress serves "
+        + ", ".join(
+            f"{item.requests_per_second / trivial:.0%} ({item.name.split(', ')[1]})"
+            for item in loads[1:]
+        )
+        + " of the trivial view's throughput.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_docs(report: str) -> None:
+    """Replace (or append) the `## API` section of docs/performance.md, and only it."""
+    text = DOCS.read_text() if DOCS.exists() else "# Performance\n"
+    start = text.find("\n## API\n")
+    if start != -1:
+        after = text.find("\n## ", start + 1)
+        rest = text[after:] if after != -1 else ""
+        text = text[:start].rstrip("\n") + "\n\n" + report.rstrip("\n") + "\n" + rest
+    else:
+        text = text.rstrip("\n") + "\n\n" + report.rstrip("\n") + "\n"
+    DOCS.write_text(text)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=5, help="measured upload runs")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
+    parser.add_argument("--redis-url", default="", help="default: the embedded broker")
+    parser.add_argument("--write-docs", action="store_true", help="update docs/performance.md")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    run(parse_args(sys.argv[1:]))
