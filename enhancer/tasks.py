@@ -75,10 +75,11 @@ def _record_hard_failure(
 def _recover_lost_processes(sender: Any = None, **kwargs: Any) -> None:
     """A worker killed with messages in hand loses nothing: re-send them at start."""
     try:
-        queues = sender.app.amqp.queues.consume_from or {}
+        declared = sender.app.amqp.queues
     except AttributeError:
-        queues = {}
-    if QUEUE not in queues:
+        return
+    # Without -Q a worker consumes every declared queue (consume_from is empty).
+    if QUEUE not in (declared.consume_from or declared):
         return
     try:
         close_old_connections()

@@ -26,7 +26,7 @@ from enhancer.claims import Outcome
 from enhancer.engine import CorruptImage, EngineError, EnhanceResult, FaceReport
 from enhancer.models import FaceEnhancerProcess, ProcessStatus, RenderState
 from enhancer.processes import process_enqueue, process_recover_all, process_run
-from enhancer.tasks import _record_hard_failure, process_enhance
+from enhancer.tasks import _record_hard_failure, _recover_lost_processes, process_enhance
 from tests.api.face_enhancing_support import (
     image_bytes,
     make_process,
@@ -355,3 +355,27 @@ def test_a_starting_worker_resends_what_dead_workers_left(alice, monkeypatch):
 
     assert process_recover_all() == 2
     assert sorted(sent) == sorted([(str(queued.id), "enhance"), (str(dead.id), "enhance")])
+
+
+@pytest.mark.parametrize(
+    ("consume_from", "resent"),
+    [({"enhance": 1, "default": 1}, 1), ({"default": 1}, 0), (None, 1)],
+)
+def test_only_workers_of_the_enhance_queue_resend_at_start(
+    alice, monkeypatch, consume_from, resent
+):
+    make_process(alice.application)
+    sent: list[str] = []
+    monkeypatch.setattr(process_enhance, "apply_async", lambda args, queue: sent.append(args[0]))
+    # The handler drops the main process's connections; keep the test's open.
+    monkeypatch.setattr("enhancer.tasks.connection", SimpleNamespace(close=lambda: None))
+    monkeypatch.setattr("enhancer.tasks.close_old_connections", lambda: None)
+
+    class Queues(dict):
+        pass
+
+    queues = Queues(enhance=1, default=1)
+    queues.consume_from = consume_from
+    sender = SimpleNamespace(app=SimpleNamespace(amqp=SimpleNamespace(queues=queues)))
+    _recover_lost_processes(sender=sender)
+    assert len(sent) == resent
