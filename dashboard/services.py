@@ -254,17 +254,16 @@ def job_download(*, job_id: uuid.UUID | str) -> bool:
         return False
     Job.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, updated_at=timezone.now())
     client = connection_client(job.team.connection)
-    if job.task_id is None:
-        # Neither the start answer nor the webhook named the task: ask for it.
-        found = find_process(
-            client.check_user_progress(user_id=job.user_guid, process_id=job.process_id),
-            job.process_id,
-        )
-        if found is None or not found.task_ids:
-            job_fail(job_id=job.pk, message="The Face Enhancer API names no result to download.")
-            return False
-        job.task_id = found.task_ids[0]
-        Job.objects.filter(pk=job.pk).update(task_id=job.task_id)
+    # One last look at the process: a webhook completion carries neither the
+    # face counts nor, from every API, the task id.
+    found = find_process(
+        client.check_user_progress(user_id=job.user_guid, process_id=job.process_id),
+        job.process_id,
+    )
+    if found is None or not (job.task_id or found.task_ids):
+        job_fail(job_id=job.pk, message="The Face Enhancer API names no result to download.")
+        return False
+    job.task_id = job.task_id or found.task_ids[0]
     stem = job.original_name.rsplit(".", 1)[0] or "image"
     with tempfile.TemporaryFile() as full, tempfile.TemporaryFile() as low:
         result = client.download(process_id=job.process_id, task_id=job.task_id, destination=full)
@@ -280,6 +279,9 @@ def job_download(*, job_id: uuid.UUID | str) -> bool:
         moved = Job.objects.filter(pk=job.pk, status=Job.Status.DOWNLOADING).update(
             status=Job.Status.COMPLETED,
             progress=100,
+            task_id=job.task_id,
+            faces_detected=found.faces_detected,
+            faces_enhanced=found.faces_enhanced,
             result=job.result.name,
             preview=job.preview.name,
             result_content_type=result.content_type,

@@ -57,7 +57,7 @@ def test_an_upload_comes_back_enhanced_into_media_storage(celery_worker_process,
 
     assert job.status == Job.Status.COMPLETED, job.error_message
     assert job.progress == 100
-    assert job.faces_enhanced == 1 or job.faces_enhanced is None
+    assert (job.faces_detected, job.faces_enhanced) == (1, 1)
     with job.result.open("rb") as f:
         result = Image.open(f)
         result.load()
