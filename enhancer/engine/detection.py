@@ -88,6 +88,9 @@ class FaceDetector:
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Idle threads sleep instead of spinning: as fast here on an idle machine,
+        # and kinder to a second worker process sharing the cores.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         model = patch_model(raw, free_dims={_INPUT, *_OUTPUTS})
         return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 

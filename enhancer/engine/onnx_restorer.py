@@ -68,6 +68,9 @@ class OnnxRestorer:
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Idle threads sleep instead of spinning: as fast here on an idle machine,
+        # and kinder to a second worker process sharing the cores.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             session = ort.InferenceSession(
                 str(self.path), options, providers=["CPUExecutionProvider"]

@@ -107,13 +107,13 @@ class Enhancer:
             chosen, skipped = select_largest(faces, options.max_face_count)
         plan.finish_stage("detect")
 
-        rgb = decoded.rgb.copy()
-        alignments = [align(face.landmarks) for face in chosen]
-        sizes = [self.restorer.crop_size(a.native_size) for a in alignments]
+        rgb = decoded.rgb.copy()  # faces are cropped from the original, pasted here
+        timings.update(align=0.0, restore=0.0, paste=0.0)
+        with _timed(timings, "align"):
+            alignments = [align(face.landmarks) for face in chosen]
+            sizes = [self.restorer.crop_size(a.native_size) for a in alignments]
         plan.plan_faces([size * size for size in sizes])
         reports: dict[int, FaceReport] = {}
-        for timing in ("align", "restore", "paste"):
-            timings[timing] = 0.0
         for face, alignment, size in zip(chosen, alignments, sizes, strict=True):
             with _timed(timings, "align"):
                 aligned = crop(decoded.rgb, alignment, size)
