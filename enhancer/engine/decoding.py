@@ -117,7 +117,8 @@ def decode_image(data: bytes, *, max_pixels: int) -> DecodedImage:
             # Malformed EXIF makes Pillow raise from several places: parsing,
             # tag types, a bad orientation value. Never let metadata sink an
             # upload; the pixels are then shown as stored.
-            image = ImageOps.exif_transpose(image) or image
+            # In place: without an orientation to apply, a 40 MP image is not copied.
+            ImageOps.exif_transpose(image, in_place=True)
         except Exception:
             notes.append("EXIF orientation could not be read and was ignored")
     notes.extend(
@@ -209,7 +210,9 @@ def _to_8bit_channels(
         return "RGBA", np.ascontiguousarray(pixels[..., :3]), pixels[..., 3].copy(), icc_profile
     if mode != "RGB":  # P without transparency, YCbCr, LAB, ...
         image = image.convert("RGB")
-    return "RGB", np.asarray(image).copy(), None, icc_profile
+    # asarray already owns a fresh buffer (read-only, which suits a decoded
+    # image): copying it again would cost one more full image of memory.
+    return "RGB", np.asarray(image), None, icc_profile
 
 
 def _gray_to_rgb(gray: np.ndarray) -> np.ndarray:
@@ -228,10 +231,10 @@ def _cmyk_to_rgb(image: Image.Image, icc_profile: bytes | None) -> np.ndarray:
                 image, source, ImageCms.createProfile("sRGB"), outputMode="RGB"
             )
             if converted is not None:
-                return np.asarray(converted).copy()
+                return np.asarray(converted)
         except Exception as e:  # a broken profile: fall back to the naive conversion
             logger.info("CMYK profile unusable, converting without it: %s", e)
-    return np.asarray(image.convert("RGB")).copy()
+    return np.asarray(image.convert("RGB"))
 
 
 def _srgb_profile(icc_profile: bytes | None) -> bytes | None:
