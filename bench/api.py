@@ -45,7 +45,9 @@ sys.path.insert(0, str(ROOT))  # run as a script: make the project importable
 
 PYTHON = sys.executable
 TARGET_RATIO = 1.15
-POLL_SECONDS = 0.02
+# The client polls slowly, as a real one would: a fast poll would take CPU from
+# the worker it measures. The end of a job is the server's completedAt.
+POLL_SECONDS = 0.25
 DOCS = ROOT / "docs" / "performance.md"
 COMMAND = "  .venv/bin/python bench/api.py --write-docs"
 
@@ -174,7 +176,7 @@ def server(args: argparse.Namespace):
                     "-c",
                     "1",
                     "-l",
-                    "warning",
+                    "info",
                     "--without-gossip",
                     "--without-mingle",
                     "-n",
@@ -203,72 +205,84 @@ def server(args: argparse.Namespace):
             yield Server(base, env, credentials, headers)
         finally:
             stack.close()
-            shutil.rmtree(var_dir, ignore_errors=True)
+            if args.keep:
+                print(f"kept {var_dir} (logs: gunicorn.log, worker.log)", file=sys.stderr)
+            else:
+                shutil.rmtree(var_dir, ignore_errors=True)
 
 
-def engine_alone(photo: bytes, runs: int) -> list[float]:
+def engine_enhancer():
     import django
 
     django.setup()
-    from enhancer.engine import EnhanceOptions, get_enhancer
+    from enhancer.engine import get_enhancer
     from enhancer.engine_config import engine_config
 
-    enhancer = get_enhancer(engine_config())
-    enhancer.enhance(photo, EnhanceOptions())  # loads the models
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        enhancer.enhance(photo, EnhanceOptions(), progress=lambda percent: None)
-        times.append(time.perf_counter() - start)
-    return times
+    return get_enhancer(engine_config())
+
+
+def engine_once(enhancer, photo: bytes) -> float:
+    from enhancer.engine import EnhanceOptions
+
+    start = time.perf_counter()
+    enhancer.enhance(photo, EnhanceOptions(), progress=lambda percent: None)
+    return time.perf_counter() - start
 
 
 @dataclass
 class Job:
-    total: float  # POST sent -> Completed seen by the client
+    total: float  # POST sent -> the process Completed (its completedAt)
     post: float  # the POST's own answer time
     queued: float  # createdAt -> startedAt
     worked: float  # startedAt -> completedAt
 
 
-def through_api(srv: Server, photo: bytes, runs: int) -> list[Job]:
+def api_once(srv: Server, session: requests.Session, photo: bytes) -> Job:
     user_id = str(uuid.uuid4())
+    start = time.perf_counter()
+    started_at = time.time()  # the server's clock: it runs on this machine
+    posted = session.post(
+        f"{srv.base}/api/v1/Image/FaceEnhancing/AdCreative",
+        data={"applicationId": srv.credentials["applicationId"], "userId": user_id},
+        files={"uploadedImage": ("astronaut.jpg", photo, "image/jpeg")},
+        timeout=60,
+    )
+    post_seconds = time.perf_counter() - start
+    posted.raise_for_status()
+    process_id = posted.json()["imageFaceEnhancerProcessId"]
+    while True:
+        item = session.get(
+            f"{srv.base}/api/v1/Image/FaceEnhancing/CheckUserProgress",
+            params={"userId": user_id, "imageFaceEnhancerProcessId": process_id},
+            timeout=10,
+        ).json()["items"][0]
+        if item["status"] in ("Completed", "Failed"):
+            break
+        time.sleep(POLL_SECONDS)
+    if item["status"] != "Completed":
+        raise RuntimeError(f"the job failed: {item['errorMessage']}")
+    stamp = {k: _seconds(item[k]) for k in ("createdAt", "startedAt", "completedAt")}
+    return Job(
+        stamp["completedAt"] - started_at,
+        post_seconds,
+        stamp["startedAt"] - stamp["createdAt"],
+        stamp["completedAt"] - stamp["startedAt"],
+    )
+
+
+def engine_against_api(srv: Server, photo: bytes, runs: int) -> tuple[list[float], list[Job]]:
+    """Alternate one engine run and one API job, so that a change in the machine's
+    load (other processes on it) weighs on both sides alike."""
+    enhancer = engine_enhancer()
     session = requests.Session()
     session.headers.update(srv.headers)
-    jobs = []
-    for _ in range(runs + 1):  # the first one warms the worker's models up
-        start = time.perf_counter()
-        posted = session.post(
-            f"{srv.base}/api/v1/Image/FaceEnhancing/AdCreative",
-            data={"applicationId": srv.credentials["applicationId"], "userId": user_id},
-            files={"uploadedImage": ("astronaut.jpg", photo, "image/jpeg")},
-            timeout=60,
-        )
-        post_seconds = time.perf_counter() - start
-        posted.raise_for_status()
-        process_id = posted.json()["imageFaceEnhancerProcessId"]
-        while True:
-            item = session.get(
-                f"{srv.base}/api/v1/Image/FaceEnhancing/CheckUserProgress",
-                params={"userId": user_id, "imageFaceEnhancerProcessId": process_id},
-                timeout=10,
-            ).json()["items"][0]
-            if item["status"] in ("Completed", "Failed"):
-                break
-            time.sleep(POLL_SECONDS)
-        total = time.perf_counter() - start
-        if item["status"] != "Completed":
-            raise RuntimeError(f"the job failed: {item['errorMessage']}")
-        stamp = {k: _seconds(item[k]) for k in ("createdAt", "startedAt", "completedAt")}
-        jobs.append(
-            Job(
-                total,
-                post_seconds,
-                stamp["startedAt"] - stamp["createdAt"],
-                stamp["completedAt"] - stamp["startedAt"],
-            )
-        )
-    return jobs[1:]
+    engine_once(enhancer, photo)  # loads the models here...
+    api_once(srv, session, photo)  # ...and in the worker
+    engine, jobs = [], []
+    for _ in range(runs):
+        engine.append(engine_once(enhancer, photo))
+        jobs.append(api_once(srv, session, photo))
+    return engine, jobs
 
 
 def _seconds(iso: str) -> float:
@@ -377,8 +391,7 @@ def run(args: argparse.Namespace | None = None) -> str:
     photo = photo_1mp()
     load_average = os.getloadavg()[0]
     with server(args) as srv:
-        engine = engine_alone(photo, args.jobs)
-        jobs = through_api(srv, photo, args.jobs)
+        engine, jobs = engine_against_api(srv, photo, args.jobs)
         user_id, process_id = seed_processes(srv)
         progress = f"{srv.base}/api/v1/Image/FaceEnhancing/CheckUserProgress?userId={user_id}"
         loads = [
@@ -401,7 +414,7 @@ def run(args: argparse.Namespace | None = None) -> str:
 def render(args, engine: list[float], jobs: list[Job], loads: list[Load], load: float) -> str:
     engine_s = statistics.median(engine)
     api_s = statistics.median(j.total for j in jobs)
-    ratio = api_s / engine_s
+    ratio = statistics.median(j.total / e for j, e in zip(jobs, engine, strict=True))
     verdict = "meets" if ratio <= TARGET_RATIO else "misses"
     database = "PostgreSQL" if args.database_url else "SQLite"
     broker = "Redis" if args.redis_url else "the embedded filesystem broker"
@@ -416,22 +429,24 @@ def render(args, engine: list[float], jobs: list[Job], loads: list[Load], load: 
         "",
         "### Upload to Completed, against the engine alone",
         "",
-        f"A one-face photo of 1.05 MP (the astronaut at 1024x1024, JPEG), median of "
-        f"{len(jobs)} runs after a warm-up run, polling CheckUserProgress every "
-        f"{POLL_SECONDS * 1000:.0f} ms:",
+        f"A one-face photo of 1.05 MP (the astronaut at 1024x1024, JPEG): {len(jobs)} pairs "
+        "of one engine run and one API job, alternated after a warm-up of each. An API job "
+        "runs from the moment the POST is sent to the process's `completedAt`; the client "
+        f"polls CheckUserProgress every {POLL_SECONDS * 1000:.0f} ms to learn it:",
         "",
         "| | median | min | max |",
         "| --- | --- | --- | --- |",
         f"| engine alone (`Enhancer.enhance`) | {engine_s:.2f} s | {min(engine):.2f} s "
         f"| {max(engine):.2f} s |",
-        f"| API: POST -> Completed seen | {api_s:.2f} s | {min(j.total for j in jobs):.2f} s "
+        f"| API: POST sent -> Completed | {api_s:.2f} s | {min(j.total for j in jobs):.2f} s "
         f"| {max(j.total for j in jobs):.2f} s |",
         f"| of which the POST's answer | {statistics.median(j.post for j in jobs):.3f} s | | |",
         f"| of which waiting in the queue | {statistics.median(j.queued for j in jobs):.3f} s "
         "| | |",
         f"| of which the worker's run | {statistics.median(j.worked for j in jobs):.2f} s | | |",
         "",
-        f"Ratio API / engine: **{ratio:.2f}** ({verdict} the target of {TARGET_RATIO}).",
+        f"Ratio API / engine (median of the pairs): **{ratio:.2f}** ({verdict} the target "
+        f"of {TARGET_RATIO}).",
         "",
         "### CheckUserProgress under load",
         "",
@@ -481,6 +496,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
     parser.add_argument("--redis-url", default="", help="default: the embedded broker")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary VAR_DIR")
     parser.add_argument("--write-docs", action="store_true", help="update docs/performance.md")
     return parser.parse_args(argv)
 

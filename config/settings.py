@@ -281,6 +281,15 @@ FACE_ENHANCING_MAX_ATTEMPTS = env_int("FACE_ENHANCING_MAX_ATTEMPTS", 3, minimum=
 # it gives the message back to the broker for another try. Celery's 10 s is
 # meant for results sent just before the death; ours go to the database.
 CELERY_WORKER_LOST_WAIT = env_float("CELERY_WORKER_LOST_WAIT", 2.0, minimum=0.1, maximum=60)
+# The embedded broker is a folder the worker lists for new messages: its
+# polling interval (kombu's default is 1 s) is a floor on how long an upload
+# waits before a worker starts it. Listing a small folder 10 times a second
+# costs nothing. (Redis delivers at once and ignores this.)
+CELERY_BROKER_POLLING_INTERVAL = env_float(
+    "CELERY_BROKER_POLLING_INTERVAL", 0.1, minimum=0.01, maximum=10
+)
+if not REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = CELERY_BROKER_POLLING_INTERVAL
 # Progress is written at most once per this many seconds (and on every step of
 # at least FACE_ENHANCING_PROGRESS_STEP percent), not once per percent.
 FACE_ENHANCING_PROGRESS_INTERVAL = env_float(

@@ -337,10 +337,11 @@ def _store_result(
         default_storage.delete(preview_name)
         raise ClaimLost()
     logger.info(
-        "process %s: completed, %s of %s faces enhanced",
+        "process %s: completed, %s of %s faces enhanced, engine %.2f s",
         process.id,
         result.faces_enhanced,
         result.faces_detected,
+        result.timings.get("total", 0.0),
     )
 
 
