@@ -376,7 +376,7 @@ def request_parts(srv: Server, user_id: str, repeat: int = 200) -> dict[str, flo
         "the page's queries (page, render tasks, count)": per_call(
             lambda: selectors.process_page(processes, page=1, page_size=20)
         ),
-        "the body of 20 processes (DRF serializers)": per_call(
+        "the body of 20 processes": per_call(
             lambda: ImageFaceEnhancerProcessPageSerializer(page).data
         ),
     }

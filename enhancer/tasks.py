@@ -14,8 +14,8 @@ import uuid
 from typing import Any
 
 from billiard.exceptions import TimeLimitExceeded, WorkerLostError
-from celery import Task, shared_task
-from celery.signals import task_failure, worker_ready
+from celery import Task, current_app, shared_task
+from celery.signals import task_failure, worker_process_init, worker_ready
 from django.conf import settings
 from django.db import close_old_connections, connection
 
@@ -71,15 +71,38 @@ def _record_hard_failure(
         connection.close()  # the main process forks children: hold no connection
 
 
+def _consumes_enhance(app: Any) -> bool:
+    try:
+        declared = app.amqp.queues
+    except AttributeError:
+        return False
+    # Without -Q a worker consumes every declared queue (consume_from is empty).
+    return QUEUE in (declared.consume_from or declared)
+
+
+@worker_process_init.connect
+def _load_engine(**kwargs: Any) -> None:
+    """Load the models in each new pool child, so no upload waits for them.
+
+    In the child, never in the parent before the fork: thread pools of OpenMP
+    and onnxruntime do not survive a fork (docs/engine.md).
+    """
+    if not _consumes_enhance(current_app):
+        return
+    from enhancer.engine import get_enhancer
+    from enhancer.engine_config import engine_config
+
+    try:
+        get_enhancer(engine_config()).load()
+    except Exception:
+        # The first job will try again and fail with the engine's own message.
+        logger.exception("loading the face enhancement models failed")
+
+
 @worker_ready.connect
 def _recover_lost_processes(sender: Any = None, **kwargs: Any) -> None:
     """A worker killed with messages in hand loses nothing: re-send them at start."""
-    try:
-        declared = sender.app.amqp.queues
-    except AttributeError:
-        return
-    # Without -Q a worker consumes every declared queue (consume_from is empty).
-    if QUEUE not in (declared.consume_from or declared):
+    if not _consumes_enhance(getattr(sender, "app", None)):
         return
     try:
         close_old_connections()

@@ -26,7 +26,12 @@ from enhancer.claims import Outcome
 from enhancer.engine import CorruptImage, EngineError, EnhanceResult, FaceReport
 from enhancer.models import FaceEnhancerProcess, ProcessStatus, RenderState
 from enhancer.processes import process_enqueue, process_recover_all, process_run
-from enhancer.tasks import _record_hard_failure, _recover_lost_processes, process_enhance
+from enhancer.tasks import (
+    _load_engine,
+    _record_hard_failure,
+    _recover_lost_processes,
+    process_enhance,
+)
 from tests.api.face_enhancing_support import (
     image_bytes,
     make_process,
@@ -379,3 +384,23 @@ def test_only_workers_of_the_enhance_queue_resend_at_start(
     sender = SimpleNamespace(app=SimpleNamespace(amqp=SimpleNamespace(queues=queues)))
     _recover_lost_processes(sender=sender)
     assert len(sent) == resent
+
+
+@pytest.mark.parametrize(("consume_from", "loads"), [({"enhance": 1}, 1), ({"default": 1}, 0)])
+def test_children_of_enhance_workers_load_the_models_at_start(monkeypatch, consume_from, loads):
+    loaded: list[bool] = []
+    monkeypatch.setattr(
+        "enhancer.engine.get_enhancer",
+        lambda config: SimpleNamespace(load=lambda: loaded.append(True)),
+    )
+
+    class Queues(dict):
+        pass
+
+    queues = Queues(enhance=1, default=1)
+    queues.consume_from = consume_from
+    monkeypatch.setattr(
+        "enhancer.tasks.current_app", SimpleNamespace(amqp=SimpleNamespace(queues=queues))
+    )
+    _load_engine()
+    assert len(loaded) == loads
