@@ -34,9 +34,11 @@ run: install
 test: install-dev
 	$(PY) -m pytest
 
-## bench: performance figures (see docs/performance.md)
+## bench: performance figures (see docs/performance.md); the API part needs wrk
 bench: install-dev
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) bench/run.py
+	$(PY) bench/api.py
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
