@@ -470,6 +470,15 @@ METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 # Finished processes and jobs, their files and webhook deliveries older than
 # this many days are deleted (hourly). 0 keeps everything.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 30, minimum=0)
+# A Queued process is sent to the workers again after this many seconds, in
+# case its message was lost (checked every half of it); one whose worker died
+# is taken over. Nothing waits silently for a worker restart.
+FACE_ENHANCING_REQUEUE_AFTER = env_int("FACE_ENHANCING_REQUEUE_AFTER", 600, minimum=10)
+CELERY_BEAT_SCHEDULE["enhancer-sweep-stale-processes"] = {
+    "task": "enhancer.sweep_stale_processes",
+    "schedule": FACE_ENHANCING_REQUEUE_AFTER / 2,
+    "options": {"queue": "default", "expires": FACE_ENHANCING_REQUEUE_AFTER / 2},
+}
 CELERY_BEAT_SCHEDULE["operations-retention"] = {
     "task": "operations.retention_purge",
     "schedule": 3600.0,

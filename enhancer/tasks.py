@@ -111,3 +111,8 @@ def _recover_lost_processes(sender: Any = None, **kwargs: Any) -> None:
         logger.exception("re-sending lost face enhancing processes failed")
     finally:
         connection.close()
+
+
+@shared_task(name="enhancer.sweep_stale_processes")
+def sweep_stale_processes() -> int:
+    return processes.process_sweep_stale()

@@ -1,0 +1,41 @@
+"""The periodic sweep re-sends Queued processes whose message may be lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from enhancer import processes
+from enhancer.models import FaceEnhancerProcess, ProcessStatus
+from enhancer.tasks import sweep_stale_processes
+
+
+def _queued(application, *, minutes_old: float) -> FaceEnhancerProcess:
+    moment = timezone.now() - timedelta(minutes=minutes_old)
+    return FaceEnhancerProcess.objects.create(
+        application=application,
+        user_id=application.id,
+        status=ProcessStatus.QUEUED,
+        upload="x.jpg",
+        upload_format="JPEG",
+        upload_width=1,
+        upload_height=1,
+        upload_size=1,
+        upload_sha256="0" * 64,
+        created_at=moment,
+        updated_at=moment,
+    )
+
+
+@pytest.mark.django_db
+def test_only_processes_queued_for_too_long_are_sent_again(alice, monkeypatch, settings):
+    settings.FACE_ENHANCING_REQUEUE_AFTER = 600
+    sent: list[object] = []
+    monkeypatch.setattr(processes, "process_enqueue", lambda *, process_id: sent.append(process_id))
+    lost = _queued(alice.application, minutes_old=30)
+    _queued(alice.application, minutes_old=1)
+
+    assert sweep_stale_processes() == 1
+    assert sent == [lost.id]
