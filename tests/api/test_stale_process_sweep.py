@@ -10,23 +10,14 @@ from django.utils import timezone
 from enhancer import processes
 from enhancer.models import FaceEnhancerProcess, ProcessStatus
 from enhancer.tasks import sweep_stale_processes
+from tests.api.face_enhancing_support import make_process
 
 
 def _queued(application, *, minutes_old: float) -> FaceEnhancerProcess:
+    process = make_process(application, status=ProcessStatus.QUEUED)
     moment = timezone.now() - timedelta(minutes=minutes_old)
-    return FaceEnhancerProcess.objects.create(
-        application=application,
-        user_id=application.id,
-        status=ProcessStatus.QUEUED,
-        upload="x.jpg",
-        upload_format="JPEG",
-        upload_width=1,
-        upload_height=1,
-        upload_size=1,
-        upload_sha256="0" * 64,
-        created_at=moment,
-        updated_at=moment,
-    )
+    FaceEnhancerProcess.objects.filter(pk=process.pk).update(created_at=moment, updated_at=moment)
+    return process
 
 
 @pytest.mark.django_db

@@ -9,23 +9,15 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from enhancer.models import FaceEnhancerProcess, ProcessStatus
+from tests.api.face_enhancing_support import make_process
 
 
 def _process(application, *, status: str, seconds: float | None = None) -> FaceEnhancerProcess:
     created = timezone.now() - timedelta(minutes=5)
-    return FaceEnhancerProcess.objects.create(
-        application=application,
-        user_id=application.id,
-        status=status,
-        upload="x.jpg",
-        upload_format="JPEG",
-        upload_width=1,
-        upload_height=1,
-        upload_size=1,
-        upload_sha256="0" * 64,
-        created_at=created,
-        finished_at=created + timedelta(seconds=seconds) if seconds is not None else None,
-    )
+    process = make_process(application, status=status, created_at=created)
+    finished = created + timedelta(seconds=seconds) if seconds is not None else None
+    FaceEnhancerProcess.objects.filter(pk=process.pk).update(finished_at=finished)
+    return process
 
 
 def _samples(response) -> dict[tuple[str, tuple], float]:
