@@ -14,7 +14,7 @@ import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -265,7 +265,8 @@ def _datetime(value: object) -> datetime | None:
     except ValueError:
         return None
     if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.UTC)
+        # A .NET API (AdCreative's) may send DateTime without an offset: it means UTC.
+        parsed = timezone.make_aware(parsed, UTC)
     return parsed
 
 

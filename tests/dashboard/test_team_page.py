@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from dashboard.client import FaceEnhancerClient
 from dashboard.models import ApiConnection, Job
 from enhancer.models import ProcessStatus
 from tests.api.face_enhancing_support import make_process
@@ -100,3 +101,33 @@ def test_the_live_endpoint_sends_the_fragment_only_when_it_changed(
     changed = member_client.get(reverse("dashboard:live-team"), {"v": first["version"]}).json()
     assert changed["version"] != first["version"] and "new.jpg" in changed["html"]
     assert changed["active"] is True and changed["interval"] < 10_000
+
+
+def test_a_time_without_offset_from_a_dotnet_api_is_read_as_utc(
+    team, member_client, monkeypatch, settings
+):
+    # .NET serialises a DateTime of Kind Unspecified without an offset; such an
+    # answer used to crash the page (and the worker) instead of showing the time.
+    settings.TIME_ZONE = "Europe/Paris"  # UTC+2 in May: the page shows the time converted
+    body = {
+        "results": [
+            {
+                "imageFaceEnhancerProcessId": "3f2c6d1e-9a41-4b7e-8c55-0d7e2a9b1c44",
+                "status": "Processing",
+                "progress": 40,
+                "createdAt": "2024-05-01T10:20:30.1234567",
+                "fileName": "dotnet.jpg",
+            }
+        ],
+        "totalCount": 1,
+    }
+    monkeypatch.setattr(
+        FaceEnhancerClient, "check_application_all_progresses", lambda self, **query: body
+    )
+
+    response = member_client.get(reverse("dashboard:team"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "dotnet.jpg" in html
+    assert "1 May, 12:20" in html
