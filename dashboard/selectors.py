@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import requests
@@ -24,6 +22,7 @@ from django.core.cache import cache
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from kombu.exceptions import ChannelError
 
 from dashboard import services
 from dashboard.client import ApiError, ApiUnreachable, FaceEnhancerClient
@@ -332,29 +331,18 @@ def percentile(ordered: Sequence[float], pct: float) -> float:
 def queue_depth(queue: str) -> int | None:
     """Messages waiting in a Celery queue, or None when the broker cannot be asked.
 
-    Redis keeps a queue as a list under its name (plus one list per priority
-    step, named with kombu's separator); the embedded filesystem broker keeps
-    one file per message named `<time>_<uuid>.<queue>.msg`.
+    kombu's passive queue_declare counts them on any transport; Redis keeps no
+    key for an empty queue, which kombu reports as "not found": that is 0.
     """
     from config.celery import app
 
-    url = str(app.conf.broker_url or "")
-    options = app.conf.broker_transport_options or {}
-    if url.startswith(("redis://", "rediss://")):
-        import redis
-
-        keys = [queue] + [f"{queue}\x06\x16{step}" for step in (3, 6, 9)]
-        try:
-            client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-            with client:
-                return sum(int(client.llen(key)) for key in keys)  # type: ignore[arg-type]
-        except redis.RedisError:
-            return None
-    if url.startswith("filesystem://") and options.get("data_folder_in"):
-        wanted = f"{queue}.msg"
-        try:
-            with os.scandir(Path(str(options["data_folder_in"]))) as entries:
-                return sum(1 for e in entries if e.name.partition(".")[2] == wanted)
-        except OSError:
-            return None
-    return None
+    try:
+        with app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            with conn.channel() as channel:
+                try:
+                    return int(channel.queue_declare(queue=queue, passive=True).message_count)
+                except ChannelError:
+                    return 0
+    except Exception:  # any broker error means "cannot be asked"; the page says so
+        return None

@@ -1,7 +1,8 @@
 """Fixtures shared by the whole suite.
 
 The suite runs on whatever the environment configures: the embedded defaults
-(SQLite, filesystem broker) or PostgreSQL and Redis through DATABASE_URL and
+(SQLite, and the run's own embedded redis-server started by the plugin
+tests/embedded_broker.py) or PostgreSQL and Redis through DATABASE_URL and
 REDIS_URL. A real Celery worker process is started on the same broker and the
 same test database when a test asks for `celery_worker_process`.
 """
@@ -29,53 +30,18 @@ from config.celery import app as celery_app
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session", autouse=True)
-def isolated_embedded_broker() -> Iterator[Path | None]:
-    """Give the test run its own filesystem broker folder.
-
-    Without it a `make run` worker on the same checkout would consume the
-    tasks of the tests. (With Redis the run uses the configured server.)
-    """
-    if settings.REDIS_URL:
-        yield None
-        return
-    with tempfile.TemporaryDirectory(prefix="broker-", dir=settings.VAR_DIR) as folder:
-        broker_dir = Path(folder)
-        with use_broker(broker_dir=broker_dir):
-            os.environ["BROKER_DIR"] = str(broker_dir)
-            yield broker_dir
-        os.environ.pop("BROKER_DIR", None)
-
-
-def _filesystem_options(broker_dir: Path) -> dict[str, object]:
-    for sub in ("queue", "processed", "control", "results"):
-        (broker_dir / sub).mkdir(parents=True, exist_ok=True)
-    return {
-        "data_folder_in": str(broker_dir / "queue"),
-        "data_folder_out": str(broker_dir / "queue"),
-        "processed_folder": str(broker_dir / "processed"),
-        "store_processed": False,
-        "control_folder": str(broker_dir / "control"),
-    }
-
-
 @contextmanager
-def use_broker(*, url: str | None = None, broker_dir: Path | None = None) -> Iterator[None]:
+def use_broker(*, url: str) -> Iterator[None]:
     """Point this process's Celery app at another broker for a while."""
     conf = celery_app.conf
-    saved = (conf.broker_url, conf.broker_transport_options, conf.result_backend)
-    if broker_dir is not None:
-        conf.broker_url = "filesystem://localhost//"
-        conf.broker_transport_options = _filesystem_options(broker_dir)
-        conf.result_backend = f"file://{broker_dir / 'results'}"
-    if url is not None:
-        conf.broker_url = url
-        conf.result_backend = url
+    saved = (conf.broker_url, conf.result_backend)
+    conf.broker_url = url
+    conf.result_backend = url
     _reset_connections()
     try:
         yield
     finally:
-        conf.broker_url, conf.broker_transport_options, conf.result_backend = saved
+        conf.broker_url, conf.result_backend = saved
         _reset_connections()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
+from config import embedded_redis
 from tests.conftest import use_broker
 
 
@@ -33,15 +34,14 @@ def test_unavailable_when_the_broker_is_down(client):
 
 
 @pytest.mark.django_db
-def test_unavailable_when_no_worker_consumes(client, tmp_path, settings):
+def test_unavailable_when_no_worker_consumes(client, settings):
     settings.HEALTH_WORKER_TIMEOUT = 1.0
-    # A broker nobody listens on: on Redis another database number, else an
-    # empty filesystem broker folder.
+    # A broker nobody consumes from: another database number of the same Redis.
     if settings.REDIS_URL:
-        context = use_broker(url=settings.REDIS_URL.rsplit("/", 1)[0] + "/15")
+        url = settings.REDIS_URL.rsplit("/", 1)[0] + "/15"
     else:
-        context = use_broker(broker_dir=tmp_path)
-    with context:
+        url = embedded_redis.broker_url(settings.EMBEDDED_REDIS_SOCKET, 15)
+    with use_broker(url=url):
         response = client.get("/healthz")
 
     assert response.status_code == 503
