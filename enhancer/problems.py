@@ -32,6 +32,7 @@ TITLES = {
     415: "Unsupported Media Type",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 TYPES = {
     400: "https://tools.ietf.org/html/rfc9110#section-15.5.1",
@@ -42,6 +43,7 @@ TYPES = {
     413: "https://tools.ietf.org/html/rfc9110#section-15.5.14",
     415: "https://tools.ietf.org/html/rfc9110#section-15.5.16",
     500: "https://tools.ietf.org/html/rfc9110#section-15.6.1",
+    503: "https://tools.ietf.org/html/rfc9110#section-15.6.4",
 }
 
 
@@ -52,6 +54,17 @@ class ProblemError(exceptions.APIException):
         self.status_code = status_code
         self.errors = errors or {}
         super().__init__(detail)
+
+
+class ServiceUnavailable(ProblemError):
+    """503: a part the request needs is down for a moment; nothing was kept.
+
+    DRF's exception handler sends `wait` as the Retry-After header.
+    """
+
+    def __init__(self, detail: str, *, retry_after: int):
+        super().__init__(503, detail)
+        self.wait = retry_after
 
 
 def trace_id(request: HttpRequest | None) -> str:

@@ -82,6 +82,10 @@ class AcceptedUpload:
         return hashlib.sha256(self.data).hexdigest()
 
 
+class QueueUnavailable(Exception):
+    """The broker did not take a new process's message; the process was not kept."""
+
+
 class IdempotencyKeyReused(Exception):
     """The Idempotency-Key already started a process with different input."""
 
@@ -167,8 +171,29 @@ def process_start(
     except BaseException:
         default_storage.delete(process.upload.name)
         raise
-    transaction.on_commit(partial(process_enqueue, process_id=process.id))
+    transaction.on_commit(partial(_enqueue_or_discard, process_id=process.id))
     return Started(process, replayed=False)
+
+
+def _enqueue_or_discard(*, process_id: uuid.UUID) -> None:
+    """Send a just-started process to the `enhance` queue, or take it back entirely.
+
+    Called after commit, so a worker never receives an id it cannot read yet.
+    If the broker is down the client is better served by a 503 it can retry
+    than by a Failed process: the rows and the upload are deleted, and
+    QueueUnavailable propagates out of the commit (Django re-raises a failing
+    on_commit callback) to the view.
+    """
+    from enhancer.tasks import QUEUE, process_enhance  # the task module imports this one
+
+    try:
+        process_enhance.apply_async(args=[str(process_id)], queue=QUEUE)
+    except Exception as e:
+        logger.warning("process %s: not queued (%s); discarded", process_id, e)
+        process = FaceEnhancerProcess.objects.filter(pk=process_id).first()
+        if process is not None:
+            process_delete(process=process)
+        raise QueueUnavailable() from e
 
 
 def process_enqueue(*, process_id: uuid.UUID) -> None:

@@ -33,13 +33,17 @@ from enhancer.api.schema import CREDENTIAL_HEADERS, PROBLEM
 from enhancer.api.uploads import UploadLimit, download_file_name
 from enhancer.authentication import ApplicationAPIView, require_own_application
 from enhancer.notifications.services import application_has_active_channel
-from enhancer.problems import ProblemError
-from enhancer.processes import IdempotencyKeyReused, process_start
+from enhancer.problems import ProblemError, ServiceUnavailable
+from enhancer.processes import IdempotencyKeyReused, QueueUnavailable, process_start
 
 TAG = "FaceEnhancing"
 IDEMPOTENCY_KEY = "Idempotency-Key"
 # Printable ASCII without spaces at the ends, as the IETF draft's examples.
 _IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$")
+# Seconds a client waits before sending an upload again when the queue is
+# down: a broker restart takes seconds, and a client honouring it does not
+# hammer the server meanwhile.
+QUEUE_RETRY_AFTER = 10
 
 
 class ApplicationAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -101,7 +105,8 @@ class StartFaceEnhancingView(FaceEnhancingView):
             "then queues the process and answers it with status Queued. Follow it with "
             "CheckUserProgress or the application's notification channel; download the "
             "result when status is Completed. The application needs an active notification "
-            "channel unless the server is configured otherwise."
+            "channel unless the server is configured otherwise. When the queue is down the "
+            "answer is 503 with Retry-After and nothing is stored."
         ),
         request={"multipart/form-data": FaceEnhancingStartSerializer},
         parameters=[
@@ -118,6 +123,13 @@ class StartFaceEnhancingView(FaceEnhancingView):
                     "the same key with a different request is a 400."
                 ),
             ),
+            OpenApiParameter(
+                "Retry-After",
+                int,
+                OpenApiParameter.HEADER,
+                response=[503],
+                description="Seconds to wait before sending the request again.",
+            ),
         ],
         responses={
             200: OpenApiResponse(
@@ -129,6 +141,10 @@ class StartFaceEnhancingView(FaceEnhancingView):
             ),
             401: UNAUTHORIZED,
             404: _problem("The application has no active notification channel."),
+            503: _problem(
+                "The processing queue is unavailable for a moment; nothing was stored. "
+                "Send the same request again after the Retry-After header's seconds."
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -171,6 +187,12 @@ class StartFaceEnhancingView(FaceEnhancingView):
                 upload=data["uploadedImage"],
                 idempotency_key=key,
             )
+        except QueueUnavailable:
+            raise ServiceUnavailable(
+                "The processing queue is unavailable, so the image was not kept; send the "
+                f"same request again in {QUEUE_RETRY_AFTER} seconds.",
+                retry_after=QUEUE_RETRY_AFTER,
+            ) from None
         except IdempotencyKeyReused as e:
             raise ProblemError(
                 400,
