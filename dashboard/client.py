@@ -223,6 +223,18 @@ class FaceEnhancerClient:
             },
         )
 
+    def webhook_channels(self) -> Any:
+        """GET /api/v1/NotificationChannel: every channel of the application."""
+        return self._json(
+            "GET",
+            "/api/v1/NotificationChannel",
+            params={"applicationId": str(self.connection.application_id)},
+        )
+
+    def delete_webhook_channel(self, channel_id: uuid.UUID | str) -> None:
+        """DELETE /api/v1/NotificationChannel/{id}"""
+        self._send("DELETE", f"/api/v1/NotificationChannel/{channel_id}").close()
+
     # --- Tokens ----------------------------------------------------------------
 
     def access_token(self) -> str:

@@ -38,6 +38,9 @@ class ApiConnection(models.Model):
     # the secret its deliveries are signed with.
     notification_channel_id = models.UUIDField(null=True, blank=True, editable=False)
     webhook_secret = EncryptedCharField(max_length=255, blank=True, null=True, editable=False)
+    # Set while one worker registers the channel: the others wait for it
+    # instead of registering channels whose secrets nobody would keep.
+    webhook_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

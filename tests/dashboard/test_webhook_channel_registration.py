@@ -1,0 +1,121 @@
+"""One webhook channel per API connection, however many first uploads start at once.
+
+The dashboard's submissions run in threads of this process against the API
+served by the live server (real HTTP, real channels); only the enhancement's
+message to the broker is recorded instead of sent, since no image is enhanced.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+import requests
+from django.utils import timezone
+
+from dashboard import services
+from dashboard.models import ApiConnection, Job
+from dashboard.webhooks import receiver_url
+from enhancer.notifications.models import NotificationChannel
+from enhancer.notifications.services import channel_create
+from enhancer.tasks import process_enhance
+from tests.api.conftest import credential_headers
+from tests.dashboard.factories import job_for, member_of, team_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def membership(alice, live_server, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    # The API registers the receiver of this run's live server.
+    settings.DASHBOARD_PUBLIC_URL = live_server.url
+    return member_of(team_for(alice, base_url=live_server.url))
+
+
+@pytest.fixture
+def enqueued(monkeypatch) -> list[str]:
+    sent: list[str] = []
+    monkeypatch.setattr(process_enhance, "apply_async", lambda args, queue: sent.append(args[0]))
+    return sent
+
+
+def _channels_at_the_api(live_server, alice) -> list[dict]:
+    response = requests.get(
+        f"{live_server.url}/api/v1/NotificationChannel",
+        params={"applicationId": str(alice.application.id)},
+        headers=credential_headers(alice),
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def _submit_together(jobs: list[Job]) -> list[BaseException]:
+    start = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def submit(job: Job) -> None:
+        from django.db import connection
+
+        try:
+            start.wait()
+            services.job_submit(job_id=job.pk)
+        except BaseException as e:  # a thread cannot raise into the test: reported
+            errors.append(e)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return errors
+
+
+def test_twenty_first_uploads_at_once_register_one_channel_whose_secret_we_hold(
+    membership, live_server, alice, enqueued
+):
+    jobs = [job_for(membership, f"photo-{i}.jpg") for i in range(20)]
+
+    errors = _submit_together(jobs)
+
+    assert errors == []
+    connection = ApiConnection.objects.get(pk=membership.team.connection_id)
+    channels = _channels_at_the_api(live_server, alice)
+    assert [c["notificationChannelId"] for c in channels] == [
+        str(connection.notification_channel_id)
+    ]
+    assert channels[0]["url"] == receiver_url(connection)
+    assert channels[0]["isActive"] is True
+    stored = NotificationChannel.objects.get(application=alice.application)
+    assert connection.webhook_secret == stored.signing_secret
+    assert connection.webhook_claimed_at is None
+    # Every upload went on to the API, which starts jobs only with a channel.
+    assert set(Job.objects.values_list("status", flat=True)) == {Job.Status.SUBMITTED}
+    assert len(enqueued) == 20
+
+
+def test_a_channel_left_by_a_worker_that_died_is_deleted_and_its_claim_taken_over(
+    membership, live_server, alice, enqueued
+):
+    connection = membership.team.connection
+    # A worker claimed the registration, created a channel at the API and died
+    # before storing it: we hold no secret for that one.
+    stray = channel_create(application=alice.application, url=receiver_url(connection))
+    ApiConnection.objects.filter(pk=connection.pk).update(
+        webhook_claimed_at=timezone.now() - timedelta(minutes=10)
+    )
+    job = job_for(membership)
+
+    assert services.job_submit(job_id=job.pk)
+
+    connection.refresh_from_db()
+    channels = _channels_at_the_api(live_server, alice)
+    assert [c["notificationChannelId"] for c in channels] == [
+        str(connection.notification_channel_id)
+    ]
+    assert connection.notification_channel_id != stray.pk
+    assert connection.webhook_secret == NotificationChannel.objects.get().signing_secret
