@@ -77,6 +77,9 @@ def programs(var_dir: Path) -> list[Program]:
                 "--bind", f"127.0.0.1:{port}",
                 "--worker-class", "gthread", "--workers", "2", "--threads", "4",
                 "--access-logfile", "-", "--graceful-timeout", "10",
+                # gunicorn 27's control socket defaults to one path per user
+                # (~/.gunicorn/): two stacks on one machine would share it.
+                "--no-control-socket",
             ],
             20,
             15,

@@ -15,10 +15,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote
 
 import kombu.pools
@@ -28,6 +29,7 @@ from django.conf import settings
 from config.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 
 @contextmanager
@@ -158,3 +160,15 @@ def celery_worker_process(
     finally:
         stop_worker(worker)
         print(f"\n--- celery worker log ({worker.log}) ---\n{worker.output()[-4000:]}")
+
+
+def wait_until(check: Callable[[], T], *, timeout: float, what: str, every: float = 0.2) -> T:
+    """Call `check` until it returns something truthy; that value. Fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(every)

@@ -16,7 +16,12 @@ from config import embedded_redis
 
 @dataclass
 class RedisServer:
+    """With `port`, a TCP server without persistence, like a production Redis run
+    as a cache-style service (the CI machine's is one): a restart loses everything.
+    Without, the embedded broker's kind: a unix socket and an append-only file."""
+
     folder: Path
+    port: int | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -28,11 +33,15 @@ class RedisServer:
         return self.folder / "redis.log"
 
     def broker_url(self, db: int = 0) -> str:
+        if self.port is not None:
+            return f"redis://127.0.0.1:{self.port}/{db}"
         return embedded_redis.broker_url(self.sock, db)
 
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         command = embedded_redis.server_command(self.sock, self.folder)
+        if self.port is not None:
+            command += ["--port", str(self.port), "--bind", "127.0.0.1", "--appendonly", "no"]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
