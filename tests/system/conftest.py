@@ -91,6 +91,7 @@ class Member:
             from dashboard.models import Job
             print(json.dumps({
                 str(j.pk): {"status": j.status, "process": str(j.process_id or ""),
+                            "name": j.original_name,
                             "result": j.result.name or "", "faces": j.faces_detected,
                             "error": j.error_message}
                 for j in Job.objects.all()
