@@ -94,7 +94,9 @@ def test_twenty_first_uploads_at_once_register_one_channel_whose_secret_we_hold(
     assert connection.webhook_secret == stored.signing_secret
     assert connection.webhook_claimed_at is None
     # Every upload went on to the API, which starts jobs only with a channel.
-    assert set(Job.objects.values_list("status", flat=True)) == {Job.Status.SUBMITTED}
+    # (A worker of the run may be following them already: only the process ids are sure.)
+    process_ids = set(Job.objects.values_list("process_id", flat=True))
+    assert len(process_ids) == 20 and None not in process_ids
     assert len(enqueued) == 20
 
 
