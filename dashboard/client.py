@@ -15,15 +15,22 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+# A Retry-After up to this many seconds is waited out inside the request;
+# a longer one means an outage (the API's queue is down) and is handed back
+# to the caller in ApiError.retry_after: the dashboard's task retries later
+# and shows the job waiting, instead of a worker sleeping inside one request.
+RETRY_AFTER_IN_REQUEST_MAX = 5.0
 # Refresh the access token this long before it expires, so that a request
 # never leaves with a token that dies on the way.
 TOKEN_MARGIN = timedelta(seconds=60)
@@ -38,11 +45,13 @@ class ApiError(Exception):
         detail: str,
         errors: dict[str, list[str]] | None = None,
         trace_id: str | None = None,
+        retry_after: float | None = None,
     ):
         self.status = status
         self.detail = detail
         self.errors = errors or {}
         self.trace_id = trace_id
+        self.retry_after = retry_after  # seconds, from the answer's Retry-After
         super().__init__(self.message)
 
     @property
@@ -59,6 +68,11 @@ class ApiError(Exception):
         """Worth trying again later: the server's fault or a rate limit."""
         return self.status >= 500 or self.status == 429
 
+    @property
+    def unavailable(self) -> bool:
+        """The API cannot take work for now (its queue is down): wait, it is not a failure."""
+        return self.status == 503
+
 
 class ApiUnreachable(ApiError):
     """No answer at all: connection refused, DNS failure or timeouts, after retries."""
@@ -68,6 +82,10 @@ class ApiUnreachable(ApiError):
 
     @property
     def retryable(self) -> bool:
+        return True
+
+    @property
+    def unavailable(self) -> bool:
         return True
 
 
@@ -95,6 +113,17 @@ class Download:
     size: int
 
 
+class _Retry(Retry):
+    def increment(  # type: ignore[no-untyped-def]
+        self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
+    ):
+        wait = self.get_retry_after(response) if response is not None else None
+        if wait is not None and wait > RETRY_AFTER_IN_REQUEST_MAX:
+            # With raise_on_status=False urllib3 then returns this answer as it is.
+            raise MaxRetryError(_pool, url or "", error)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
 @dataclass
 class FaceEnhancerClient:
     connection: Connection
@@ -107,7 +136,7 @@ class FaceEnhancerClient:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        retry = Retry(
+        retry = _Retry(
             total=self.retries,
             connect=self.retries,
             read=self.retries,
@@ -335,7 +364,15 @@ def _checked(response: requests.Response) -> requests.Response:
     errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
     detail = body.get("detail") or body.get("title") or response.reason or ""
     trace = (body.get("extensions") or {}).get("traceId") or body.get("traceId")
-    raise ApiError(response.status_code, str(detail), errors, trace)
+    raise ApiError(response.status_code, str(detail), errors, trace, _retry_after(response.headers))
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Retry-After in seconds (an HTTP date is rare enough to be ignored)."""
+    try:
+        return max(0.0, float(headers.get("Retry-After", "")))
+    except ValueError:
+        return None
 
 
 def _parse_time(value: str) -> datetime:

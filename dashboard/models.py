@@ -87,6 +87,9 @@ class Membership(models.Model):
 class Job(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
+        # Not failed: the queue (ours or the API's) or the API itself is down
+        # for now, and the job is sent again on its own.
+        WAITING = "waiting", "Waiting for the queue"
         SUBMITTED = "submitted", "Queued"
         PROCESSING = "processing", "Enhancing"
         DOWNLOADING = "downloading", "Downloading"
@@ -94,7 +97,14 @@ class Job(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
-    ACTIVE = (Status.PENDING, Status.SUBMITTED, Status.PROCESSING, Status.DOWNLOADING)
+    UNSENT = (Status.PENDING, Status.WAITING)
+    ACTIVE = (
+        Status.PENDING,
+        Status.WAITING,
+        Status.SUBMITTED,
+        Status.PROCESSING,
+        Status.DOWNLOADING,
+    )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="jobs")

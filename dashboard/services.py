@@ -63,8 +63,6 @@ def job_create(
     max_face_count: int,
 ) -> Job:
     """Store a validated upload and send it to the API once the row is committed."""
-    from dashboard.tasks import job_submit_task
-
     job = Job(
         team=membership.team,
         uploader=membership.user,
@@ -79,15 +77,13 @@ def job_create(
     except Exception:
         job.original.delete(save=False)  # a refused row leaves no file behind
         raise
-    transaction.on_commit(lambda: job_submit_task.delay(str(job.id)))
+    transaction.on_commit(lambda: _send_to_submit(job))
     return job
 
 
 @transaction.atomic
 def job_retry(*, job: Job) -> bool:
     """Start a failed or cancelled job again, as a new upstream process."""
-    from dashboard.tasks import job_submit_task
-
     updated = Job.objects.filter(
         pk=job.pk, status__in=[Job.Status.FAILED, Job.Status.CANCELLED]
     ).update(
@@ -102,8 +98,29 @@ def job_retry(*, job: Job) -> bool:
         updated_at=timezone.now(),
     )
     if updated:
-        transaction.on_commit(lambda: job_submit_task.delay(str(job.pk), fresh=True))
+        transaction.on_commit(lambda: _send_to_submit(job, fresh=True))
     return bool(updated)
+
+
+def _send_to_submit(job: Job, *, fresh: bool = False) -> None:
+    """Enqueue the job's submission; with the broker down, leave it waiting for the sweeper.
+
+    The row is committed already, so the job is not lost: it shows as waiting
+    for the queue and jobs_sweep sends it once the broker is back (a person
+    uploading should not see an error page for a file that was kept).
+    """
+    from dashboard.tasks import job_submit_task
+
+    try:
+        if fresh:
+            job_submit_task.delay(str(job.pk), fresh=True)
+        else:
+            job_submit_task.delay(str(job.pk))
+    except Exception as e:
+        logger.warning("job %s: its submission could not be queued (%s)", job.pk, e)
+        if job_wait(job_id=job.pk, reason=OUR_QUEUE_DOWN):
+            job.status = Job.Status.WAITING
+            job.error_message = OUR_QUEUE_DOWN
 
 
 def job_cancel(*, job: Job) -> bool:
@@ -131,6 +148,35 @@ def job_fail(*, job_id: uuid.UUID | str, message: str) -> bool:
     )
 
 
+# What a person reads while a job waits: why, and that nothing is needed of them.
+OUR_QUEUE_DOWN = (
+    "The dashboard's queue is unavailable for now; the image is kept and sent once it is back."
+)
+API_QUEUE_DOWN = (
+    "The Face Enhancer API's queue is unavailable for now; the image is sent again automatically."
+)
+API_UNREACHABLE = (
+    "The Face Enhancer API can't be reached right now; the image is sent again automatically."
+)
+
+
+def job_wait(*, job_id: uuid.UUID | str, reason: str) -> bool:
+    """Show an unsent job as waiting for the queue. False when it should not be tried again.
+
+    A job that has waited past DASHBOARD_JOB_TIMEOUT fails instead (with the
+    reason), so that an outage ends in a clear state rather than an endless wait.
+    """
+    now = timezone.now()
+    unsent = Job.objects.filter(pk=job_id, status__in=Job.UNSENT)
+    too_old = now - timedelta(seconds=settings.DASHBOARD_JOB_TIMEOUT)
+    if unsent.filter(created_at__lt=too_old).exists():
+        job_fail(job_id=job_id, message=f"Gave up on this image: {reason} Retry it?")
+        return False
+    return bool(
+        unsent.update(status=Job.Status.WAITING, error_message=reason[:2000], updated_at=now)
+    )
+
+
 def job_submit(*, job_id: uuid.UUID | str, fresh: bool = False) -> bool:
     """POST the upload to the enhance endpoint. True when the job moved on.
 
@@ -140,7 +186,7 @@ def job_submit(*, job_id: uuid.UUID | str, fresh: bool = False) -> bool:
     """
     job = (
         Job.objects.select_related("team__connection")
-        .filter(pk=job_id, status=Job.Status.PENDING)
+        .filter(pk=job_id, status__in=Job.UNSENT)
         .first()
     )
     if job is None:
@@ -163,8 +209,9 @@ def job_submit(*, job_id: uuid.UUID | str, fresh: bool = False) -> bool:
     process_id = uuid.UUID(str(body["imageFaceEnhancerProcessId"]))
     task_id = _first_task_id(body)
     return bool(
-        Job.objects.filter(pk=job.pk, status=Job.Status.PENDING).update(
+        Job.objects.filter(pk=job.pk, status__in=Job.UNSENT).update(
             status=Job.Status.SUBMITTED,
+            error_message="",
             process_id=process_id,
             task_id=task_id,
             progress=int(body.get("progress") or 0),
@@ -324,7 +371,11 @@ def jobs_sweep() -> SweepReport:
     counts = {"resubmitted": 0, "repolled": 0, "redownloaded": 0, "failed": 0}
     for job in stale.only("id", "status", "attempts", "created_at"):
         too_old = job.created_at < now - timedelta(seconds=settings.DASHBOARD_JOB_TIMEOUT)
-        if too_old or job.attempts >= settings.DASHBOARD_MAX_ATTEMPTS:
+        # A job waiting for the queue is not failing: only the time limit ends its wait.
+        worn_out = (
+            job.attempts >= settings.DASHBOARD_MAX_ATTEMPTS and job.status != Job.Status.WAITING
+        )
+        if too_old or worn_out:
             reason = (
                 "it took longer than the time limit"
                 if too_old
@@ -340,7 +391,7 @@ def jobs_sweep() -> SweepReport:
         ).update(attempts=F("attempts") + 1, updated_at=now)
         if not touched:
             continue  # someone else moved it meanwhile
-        if job.status == Job.Status.PENDING:
+        if job.status in Job.UNSENT:
             job_submit_task.delay(str(job.pk))
             counts["resubmitted"] += 1
         elif job.status == Job.Status.DOWNLOADING:

@@ -2,7 +2,9 @@
 
 They are thin: take a job id, call the service, decide what comes next. A
 retryable API failure (no answer, 5xx, 429) is retried with backoff and
-jitter; any other API error fails the job with the API's own message. The
+jitter; any other API error fails the job with the API's own message. A
+submission the API cannot take for now (503: its queue is down; or no answer)
+leaves the job waiting for the queue, sent again until its time limit. The
 periodic sweeper re-drives jobs whose state went stale, so none is stuck
 silently even when a message is lost.
 """
@@ -31,12 +33,27 @@ def _give_up_or_retry(task, job_id: str, error: ApiError) -> None:  # type: igno
     services.job_fail(job_id=job_id, message=prefix + error.message)
 
 
+def _wait_for_the_queue(task, job_id: str, error: ApiError) -> None:  # type: ignore[no-untyped-def]
+    """The API cannot take the job for now: show it waiting and send it again later.
+
+    No retry limit: an outage is not the job's fault, and services.job_wait
+    ends the wait at the job's time limit.
+    """
+    reason = services.API_UNREACHABLE if error.status == 0 else services.API_QUEUE_DOWN
+    if services.job_wait(job_id=job_id, reason=reason):
+        countdown = max(_backoff(task.request.retries), error.retry_after or 0)
+        raise task.retry(countdown=min(countdown, settings.DASHBOARD_RETRY_MAX_DELAY), exc=error)
+
+
 @shared_task(bind=True, name="dashboard.job_submit", max_retries=None)
 def job_submit_task(self, job_id: str, fresh: bool = False) -> None:  # type: ignore[no-untyped-def]
     try:
         moved = services.job_submit(job_id=job_id, fresh=fresh)
     except ApiError as e:
-        _give_up_or_retry(self, job_id, e)
+        if e.unavailable:
+            _wait_for_the_queue(self, job_id, e)
+        else:
+            _give_up_or_retry(self, job_id, e)
         return
     except OSError as e:  # the stored upload is gone or unreadable
         services.job_fail(job_id=job_id, message=f"The uploaded file cannot be read: {e}")

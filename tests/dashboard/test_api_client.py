@@ -162,6 +162,21 @@ def test_429_waits_for_retry_after(scripted):
     assert len(_progress_calls(scripted)) == 2
 
 
+def test_a_long_retry_after_is_handed_back_instead_of_slept_through(scripted):
+    # The API's queue is down: the caller's task comes back later, no worker sleeps.
+    scripted.answers = [_json(503, {"detail": "The queue is down."}, **{"Retry-After": "30"})]
+
+    started = time.monotonic()
+    with pytest.raises(ApiError) as raised:
+        _client(scripted).check_user_progress(user_id=uuid.UUID(int=2))
+
+    assert time.monotonic() - started < 1
+    assert len(_progress_calls(scripted)) == 1
+    assert (raised.value.status, raised.value.retry_after) == (503, 30.0)
+    assert raised.value.unavailable and raised.value.retryable
+    assert raised.value.message == "The queue is down."
+
+
 def test_other_4xx_is_not_retried_and_carries_the_field_messages(scripted):
     problem = {
         "title": "One or more errors occurred.",

@@ -51,6 +51,7 @@ def test_counts_failures_and_times(member, admin_client):
     counts = {c.status: c.count for c in selectors.status_counts()}
     assert counts == {
         "pending": 0,
+        "waiting": 0,
         "submitted": 0,
         "processing": 1,
         "downloading": 0,
