@@ -4,6 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from operations.retention import purge_older_than
+from operations.temp_uploads import temp_uploads_purge
 
 
 @shared_task(name="operations.retention_purge")
@@ -12,3 +13,9 @@ def retention_purge_task() -> dict[str, int]:
     if settings.RETENTION_DAYS <= 0:
         return {}
     return purge_older_than(days=settings.RETENTION_DAYS).__dict__
+
+
+@shared_task(name="operations.temp_uploads_purge")
+def temp_uploads_purge_task() -> int:
+    """Delete temporary upload files left by web workers that died mid-upload."""
+    return temp_uploads_purge()
