@@ -21,6 +21,7 @@ COMPOSE_ONLY = {
     "ENHANCE_CONCURRENCY",
     "DEFAULT_CONCURRENCY",
     "PORT",
+    "WORKER_STOP_GRACE",  # read by bin/run's config/supervisor.py, not the settings
 }
 
 
