@@ -166,6 +166,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker retries a lost broker for ever (Celery gives up after 100 tries,
+# ~45 minutes, by default): an outage must end with the workers consuming again.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 2, minimum=1)
 CELERY_TIMEZONE = "UTC"
@@ -478,6 +481,15 @@ CELERY_BEAT_SCHEDULE["enhancer-sweep-stale-processes"] = {
     "task": "enhancer.sweep_stale_processes",
     "schedule": FACE_ENHANCING_REQUEUE_AFTER / 2,
     "options": {"queue": "default", "expires": FACE_ENHANCING_REQUEUE_AFTER / 2},
+}
+# Seconds between two looks (on beat) at whether the broker restarted or lost
+# its data; when it did, the work whose messages it lost is sent again at once
+# (operations.broker). A look is one Redis round trip.
+BROKER_CHECK_INTERVAL = env_float("BROKER_CHECK_INTERVAL", 15.0, minimum=1, maximum=3600)
+CELERY_BEAT_SCHEDULE["operations-broker-check"] = {
+    "task": "operations.broker_check",
+    "schedule": BROKER_CHECK_INTERVAL,
+    "options": {"queue": "default", "expires": BROKER_CHECK_INTERVAL},
 }
 CELERY_BEAT_SCHEDULE["operations-retention"] = {
     "task": "operations.retention_purge",

@@ -353,21 +353,23 @@ class SweepReport:
     failed: int = 0
 
 
-def jobs_sweep() -> SweepReport:
+def jobs_sweep(*, stale_after: float | None = None) -> SweepReport:
     """Re-drive jobs whose state went stale; fail those that keep failing.
 
     A job is stale when nothing touched it for DASHBOARD_STALE_AFTER seconds
-    (a worker died, a message was lost, the API was down). Each re-drive counts
-    as an attempt; past DASHBOARD_MAX_ATTEMPTS, or past DASHBOARD_JOB_TIMEOUT in
-    all, the job fails with the reason instead of being tried forever.
+    (a worker died, a message was lost, the API was down), or `stale_after`
+    seconds: 0 after the broker restarted, when every message may be gone.
+    Each re-drive counts as an attempt; past DASHBOARD_MAX_ATTEMPTS, or past
+    DASHBOARD_JOB_TIMEOUT in all, the job fails with the reason instead of
+    being tried forever.
     """
     from dashboard.tasks import job_download_task, job_poll_task, job_submit_task
 
     now = timezone.now()
-    stale = Job.objects.filter(
-        status__in=Job.ACTIVE,
-        updated_at__lt=now - timedelta(seconds=settings.DASHBOARD_STALE_AFTER),
-    )
+    if stale_after is None:
+        stale_after = settings.DASHBOARD_STALE_AFTER
+    untouched_since = now - timedelta(seconds=stale_after)
+    stale = Job.objects.filter(status__in=Job.ACTIVE, updated_at__lt=untouched_since)
     counts = {"resubmitted": 0, "repolled": 0, "redownloaded": 0, "failed": 0}
     for job in stale.only("id", "status", "attempts", "created_at"):
         too_old = job.created_at < now - timedelta(seconds=settings.DASHBOARD_JOB_TIMEOUT)
@@ -387,7 +389,7 @@ def jobs_sweep() -> SweepReport:
         touched = Job.objects.filter(
             pk=job.pk,
             status=job.status,
-            updated_at__lt=now - timedelta(seconds=settings.DASHBOARD_STALE_AFTER),
+            updated_at__lt=untouched_since,
         ).update(attempts=F("attempts") + 1, updated_at=now)
         if not touched:
             continue  # someone else moved it meanwhile

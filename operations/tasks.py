@@ -3,6 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
+from operations.broker import broker_check
 from operations.retention import purge_older_than
 from operations.temp_uploads import temp_uploads_purge
 
@@ -19,3 +20,9 @@ def retention_purge_task() -> dict[str, int]:
 def temp_uploads_purge_task() -> int:
     """Delete temporary upload files left by web workers that died mid-upload."""
     return temp_uploads_purge()
+
+
+@shared_task(name="operations.broker_check", ignore_result=True)
+def broker_check_task() -> None:
+    """Send lost work again at once after the broker restarted or lost its data."""
+    broker_check()

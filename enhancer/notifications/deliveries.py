@@ -245,6 +245,34 @@ def deliveries_sweep(*, limit: int = 500) -> list[int]:
     return ids
 
 
+def deliveries_recover(*, limit: int = 5000) -> list[int]:
+    """After a broker restart, queue again every delivery that may have lost its message.
+
+    A restart loses the messages workers held (the countdowns of retries
+    included) and, when the server kept no data, every queued one. Pending
+    and overdue Retrying deliveries are sent now, the other Retrying ones at
+    their time, stale Sending ones as the sweep would. A copy of a message
+    that survived is harmless: the claim lets one attempt through.
+    """
+    from enhancer.notifications.tasks import deliver_webhook
+
+    now = timezone.now()
+    waiting = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING]) | Q(
+        status=DeliveryStatus.SENDING, attempt_started_at__lt=now - _stale_after()
+    )
+    rows = (
+        WebhookDelivery.objects.filter(waiting)
+        .order_by("id")
+        .values_list("pk", "next_attempt_at")[:limit]
+    )
+    ids = []
+    for delivery_id, next_attempt_at in rows:
+        countdown = max((next_attempt_at - now).total_seconds(), 0.0) if next_attempt_at else 0.0
+        deliver_webhook.apply_async(args=[delivery_id], countdown=countdown, queue="default")
+        ids.append(delivery_id)
+    return ids
+
+
 @transaction.atomic
 def delivery_resend(*, delivery: WebhookDelivery) -> None:
     """Queue a delivery again with a fresh attempt budget (the admin's "send again")."""
