@@ -183,7 +183,8 @@ def main() -> None:
     print(f"Serving on http://127.0.0.1:{os.environ.get('PORT', '8000')}/ (health: /healthz).")
     print("Ctrl-C stops everything. Status: .venv/bin/supervisorctl -c", conf, "status")
     sys.stdout.flush()
-    os.execv(supervisord, [supervisord, "-c", str(conf)])
+    # Replace this process: signals sent to bin/run reach supervisord itself.
+    os.execv(supervisord, [supervisord, "-c", str(conf)])  # noqa: S606 (a fixed path, no shell)
 
 
 if __name__ == "__main__":
