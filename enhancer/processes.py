@@ -171,11 +171,11 @@ def process_start(
     except BaseException:
         default_storage.delete(process.upload.name)
         raise
-    transaction.on_commit(partial(_enqueue_or_discard, process_id=process.id))
+    transaction.on_commit(partial(process_enqueue_or_discard, process_id=process.id))
     return Started(process, replayed=False)
 
 
-def _enqueue_or_discard(*, process_id: uuid.UUID) -> None:
+def process_enqueue_or_discard(*, process_id: uuid.UUID) -> None:
     """Send a just-started process to the `enhance` queue, or take it back entirely.
 
     Called after commit, so a worker never receives an id it cannot read yet.

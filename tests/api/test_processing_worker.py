@@ -128,7 +128,7 @@ def test_a_restarted_worker_resends_what_a_dead_one_took_along(alice, monkeypatc
     """The whole worker died with messages in hand (the embedded broker keeps no copy)."""
     upload = processes.AcceptedUpload(image_bytes(128), "lost.jpg", "JPEG", 128, 128)
     # Started as the API starts them, but their messages never reach a queue.
-    monkeypatch.setattr(processes, "process_enqueue", lambda process_id: None)
+    monkeypatch.setattr(processes, "process_enqueue_or_discard", lambda process_id: None)
     started = [
         processes.process_start(
             application=alice.application,
