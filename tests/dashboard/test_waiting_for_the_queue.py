@@ -15,7 +15,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from celery import Celery
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -118,10 +117,17 @@ def test_a_503_from_the_api_leaves_the_job_waiting_until_the_worker_sends_it_aga
     job = job_for(membership, "astronaut.jpg")
     job.original.save("astronaut.jpg", ContentFile(portrait(128)))
     # The dashboard's queue works; only the API's (this process's) broker is down.
-    sender = Celery(broker=celery_app.conf.broker_url)
+    working_broker = celery_app.conf.broker_url
 
     with use_broker(url=BROKER_DOWN):
-        sender.send_task("dashboard.job_submit", args=[str(job.pk)], queue="default")
+        with celery_app.connection_for_write(url=working_broker) as connection:
+            celery_app.send_task(
+                "dashboard.job_submit",
+                args=[str(job.pk)],
+                queue="default",
+                connection=connection,
+                ignore_result=True,  # the result store is this process's, down too
+            )
         job = _wait_for(job, {Job.Status.WAITING}, timeout=60)
         assert job.error_message == API_QUEUE_DOWN
         assert job.process_id is None  # the API kept nothing
