@@ -187,12 +187,17 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media"))).resolve()
 MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 # Uploads larger than 2.5 MB stream to a temporary file until the view has
 # stored them. A web worker killed mid-upload leaves its file behind, so they
-# go to a folder of their own, where operations.temp_uploads deletes those
-# older than FILE_UPLOAD_TEMP_MAX_AGE seconds (at web start and periodically);
-# a file still being received is touched by every chunk, so it never looks old.
+# go to a folder of their own, named after the receiving process: a starting
+# web worker deletes those of dead processes, and operations.temp_uploads
+# deletes any older than FILE_UPLOAD_TEMP_MAX_AGE seconds (periodically); a
+# file still being received is touched by every chunk, so it never looks old.
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "tmp" / "uploads")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
 FILE_UPLOAD_TEMP_MAX_AGE = 30 * 60
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "operations.temp_uploads.OwnedTemporaryFileUploadHandler",
+]
 # Uploads and results: the local MEDIA_ROOT, or S3-compatible object storage
 # so that workers on several hosts share them (django-storages).
 STORAGE_BACKEND = env_choice("STORAGE_BACKEND", "local", ("local", "s3"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -126,3 +127,54 @@ def test_the_web_server_purges_at_start(tmp_path):
     )
 
     assert not abandoned.exists()
+
+
+KILLED_MID_OWNED_UPLOAD = KILLED_MID_UPLOAD.replace(
+    "from django.core.files.uploadedfile import TemporaryUploadedFile",
+    "from operations.temp_uploads import OwnedTemporaryUploadedFile as TemporaryUploadedFile",
+)
+
+
+def test_request_uploads_are_received_by_the_owner_naming_handler(settings):
+    from django.core.files.uploadhandler import load_handler
+
+    handlers = [load_handler(path) for path in settings.FILE_UPLOAD_HANDLERS]
+    assert [type(h).__name__ for h in handlers] == [
+        "MemoryFileUploadHandler",
+        "OwnedTemporaryFileUploadHandler",
+    ]
+    handler = handlers[1]
+    handler.new_file("images", "portrait.jpg", "image/jpeg", 5_000_000)
+    try:
+        name = Path(handler.file.temporary_file_path()).name
+        assert name.startswith(f"{socket.gethostname()}-{os.getpid()}-")
+        assert name.endswith(".upload.jpg")
+    finally:
+        handler.upload_interrupted()
+    assert not Path(settings.FILE_UPLOAD_TEMP_DIR, name).exists()
+
+
+def test_a_starting_web_worker_deletes_at_once_the_file_of_a_dead_one(tmp_path, settings):
+    env = {**os.environ, "VAR_DIR": str(tmp_path / "var")}
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_OWNED_UPLOAD],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    orphan = Path(child.stdout.strip())
+    folder = orphan.parent
+    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
+    # Young files of a live process here, and of any process on another host: kept.
+    alive = folder / f"{socket.gethostname()}-{os.getpid()}-abc.upload.jpg"
+    elsewhere = folder / "another-host-1-abc.upload.jpg"
+    for path in (alive, elsewhere):
+        path.write_bytes(b"arriving")
+
+    assert temp_uploads_purge() == 0  # the periodic purge judges by age only
+    assert temp_uploads_purge(dead_owners=True) == 1
+
+    assert sorted(folder.iterdir()) == sorted([alive, elsewhere])
