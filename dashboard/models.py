@@ -118,6 +118,10 @@ class Job(models.Model):
     max_face_count = models.PositiveSmallIntegerField(default=10)
 
     process_id = models.UUIDField("upstream process ID", null=True, blank=True, db_index=True)
+    # The Idempotency-Key of the current submission: every submit of it (a
+    # redelivered task, the sweeper) gets the same process back; a retry after
+    # failure sets a new one, so that it gets a new process. Empty: the job's id.
+    idempotency_key = models.CharField(max_length=64, blank=True, editable=False)
     task_id = models.UUIDField("upstream task ID", null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.PENDING, db_index=True)
     progress = models.PositiveSmallIntegerField(default=0)

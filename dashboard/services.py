@@ -93,16 +93,17 @@ def job_retry(*, job: Job) -> bool:
         attempts=0,
         process_id=None,
         task_id=None,
+        idempotency_key=f"{job.pk.hex}-{uuid.uuid4().hex[:8]}",
         submitted_at=None,
         completed_at=None,
         updated_at=timezone.now(),
     )
     if updated:
-        transaction.on_commit(lambda: _send_to_submit(job, fresh=True))
+        transaction.on_commit(lambda: _send_to_submit(job))
     return bool(updated)
 
 
-def _send_to_submit(job: Job, *, fresh: bool = False) -> None:
+def _send_to_submit(job: Job) -> None:
     """Enqueue the job's submission; with the broker down, leave it waiting for the sweeper.
 
     The row is committed already, so the job is not lost: it shows as waiting
@@ -112,10 +113,7 @@ def _send_to_submit(job: Job, *, fresh: bool = False) -> None:
     from dashboard.tasks import job_submit_task
 
     try:
-        if fresh:
-            job_submit_task.delay(str(job.pk), fresh=True)
-        else:
-            job_submit_task.delay(str(job.pk))
+        job_submit_task.delay(str(job.pk))
     except Exception as e:
         logger.warning("job %s: its submission could not be queued (%s)", job.pk, e)
         if job_wait(job_id=job.pk, reason=OUR_QUEUE_DOWN):
@@ -177,12 +175,12 @@ def job_wait(*, job_id: uuid.UUID | str, reason: str) -> bool:
     )
 
 
-def job_submit(*, job_id: uuid.UUID | str, fresh: bool = False) -> bool:
+def job_submit(*, job_id: uuid.UUID | str) -> bool:
     """POST the upload to the enhance endpoint. True when the job moved on.
 
-    The Idempotency-Key is the job's id, so a second submit of the same job
-    (a redelivered task, the sweeper) gets the same process back. A retry
-    after failure asks for a new process with a fresh key.
+    The Idempotency-Key is the one stored on the job, so a second submit of
+    the same job (a redelivered task, the sweeper) gets the same process back,
+    and a retried job (a new key, see job_retry) a new one.
     """
     job = (
         Job.objects.select_related("team__connection")
@@ -196,7 +194,7 @@ def job_submit(*, job_id: uuid.UUID | str, fresh: bool = False) -> bool:
 
     connection_register_webhook(connection=job.team.connection)
     client = connection_client(job.team.connection)
-    key = f"{job.pk.hex}-{uuid.uuid4().hex[:8]}" if fresh else job.pk.hex
+    key = job.idempotency_key or job.pk.hex
     with job.original.open("rb") as image:
         body = client.start(
             user_id=job.user_guid,

@@ -47,8 +47,10 @@ def _wait_for_the_queue(task, job_id: str, error: ApiError) -> None:  # type: ig
 
 @shared_task(bind=True, name="dashboard.job_submit", max_retries=None)
 def job_submit_task(self, job_id: str, fresh: bool = False) -> None:  # type: ignore[no-untyped-def]
+    # `fresh` is ignored: the job carries its Idempotency-Key now. It stays in
+    # the signature so that messages queued by an older version still run.
     try:
-        moved = services.job_submit(job_id=job_id, fresh=fresh)
+        moved = services.job_submit(job_id=job_id)
     except ApiError as e:
         if e.unavailable:
             _wait_for_the_queue(self, job_id, e)
