@@ -1,8 +1,11 @@
-# syntax=docker/dockerfile:1
 # One image for every Python service of docker-compose.yml: web, workers, beat.
+# No `# syntax=` line: it would make BuildKit fetch a frontend image from Docker
+# Hub before building, which fails where Hub cannot be reached. Both base
+# images name the same Debian release, so the virtualenv built in the first
+# runs on the second.
 
 # --- Build: install the pinned requirements into a virtualenv -----------------
-FROM python:3.11-slim AS build
+FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
@@ -14,7 +17,7 @@ RUN pip install -r /tmp/requirements.txt \
  && pip install --no-deps -r /tmp/requirements-nodeps.txt
 
 # --- Run -------------------------------------------------------------------------
-FROM python:3.11-slim
+FROM python:3.11-slim-bookworm
 # libgomp1: the OpenMP runtime that onnxruntime and ncnn's wheels link against.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libgomp1 \
@@ -31,9 +34,15 @@ ENV PATH=/opt/venv/bin:$PATH \
 WORKDIR /app
 COPY --chown=app:app . .
 # Static files are collected into the image (whitenoise serves them); the
-# throwaway key only lets settings load at build time.
-RUN SECRET_KEY=collectstatic-only VAR_DIR=/tmp/build-var python manage.py collectstatic --noinput \
- && rm -rf /tmp/build-var
+# throwaway key only lets settings load at build time. The settings create
+# VAR_DIR and MEDIA_ROOT when imported: both point at a throwaway folder here,
+# so nothing root-owned lands in /data. /data/media is created owned by `app`
+# so that a new `media` volume (which copies it) is writable by the services.
+RUN SECRET_KEY=collectstatic-only VAR_DIR=/tmp/build-var MEDIA_ROOT=/tmp/build-var/media \
+    python manage.py collectstatic --noinput \
+ && rm -rf /tmp/build-var \
+ && mkdir -p /data/media \
+ && chown -R app:app /data
 USER app
 EXPOSE 8000
 VOLUME ["/data"]
