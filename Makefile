@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test bench lint format install install-dev clean
+.PHONY: run test bench lint format install install-dev clean compose-check
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ bench: install-dev
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) bench/run.py
 	$(PY) bench/api.py
+
+## compose-check: build and run docker-compose.yml for real on a private Docker engine, used
+## through its published port (see .ci/docker/compose-check.sh); root, Debian, a few minutes
+compose-check: install-dev
+	bash .ci/docker/compose-check.sh
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
