@@ -80,7 +80,9 @@ class Stack:
         # Under /tmp: the embedded Redis's unix socket path must stay short.
         var_dir = Path(tempfile.mkdtemp(prefix="fe-system-"))
         port = free_port()
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
+        # As a person's shell would start it: not as a sub-make of `make test`.
+        skip = ("PYTEST", "DJANGO_", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
+        base = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
         # The test run's own embedded Redis is not the stack's.
         base.pop("EMBEDDED_REDIS_SOCKET", None)
         base.update(VAR_DIR=str(var_dir), PORT=str(port), PYTHONUNBUFFERED="1", **env)
