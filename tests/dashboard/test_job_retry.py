@@ -11,26 +11,18 @@ import pytest
 from dashboard import services, tasks
 from dashboard.models import Job
 from enhancer.models import FaceEnhancerProcess
-from enhancer.tasks import process_enhance
-from tests.dashboard.factories import job_for, member_of, team_for
+from tests.dashboard.factories import job_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def membership(alice, live_server, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.DASHBOARD_PUBLIC_URL = live_server.url
-    return member_of(team_for(alice, base_url=live_server.url))
-
-
-@pytest.fixture
-def enqueued(monkeypatch) -> list[str]:
-    sent: list[str] = []
-    monkeypatch.setattr(process_enhance, "apply_async", lambda args, queue: sent.append(args[0]))
-    # The retry's own submission message: recorded, so that no worker of the run takes it.
-    monkeypatch.setattr(tasks.job_submit_task, "delay", lambda job_id: sent.append(f"job {job_id}"))
-    return sent
+def enqueued(enhancements_sent, monkeypatch) -> list[str]:
+    """What the API enhances, and the dashboard's own submissions, both recorded."""
+    monkeypatch.setattr(
+        tasks.job_submit_task, "delay", lambda job_id: enhancements_sent.append(f"job {job_id}")
+    )
+    return enhancements_sent
 
 
 def _process_of(job: Job) -> str:
@@ -39,9 +31,9 @@ def _process_of(job: Job) -> str:
 
 
 def test_a_retried_job_gets_one_new_process_however_often_it_is_submitted(
-    membership, alice, enqueued
+    live_api_membership, alice, enqueued
 ):
-    job = job_for(membership)
+    job = job_for(live_api_membership)
     assert services.job_submit(job_id=job.pk)
     first = _process_of(job)
     services.job_fail(job_id=job.pk, message="The API failed it.")

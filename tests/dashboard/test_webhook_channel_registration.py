@@ -19,26 +19,10 @@ from dashboard.models import ApiConnection, Job
 from dashboard.webhooks import receiver_url
 from enhancer.notifications.models import NotificationChannel
 from enhancer.notifications.services import channel_create
-from enhancer.tasks import process_enhance
 from tests.api.conftest import credential_headers
-from tests.dashboard.factories import job_for, member_of, team_for
+from tests.dashboard.factories import job_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def membership(alice, live_server, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    # The API registers the receiver of this run's live server.
-    settings.DASHBOARD_PUBLIC_URL = live_server.url
-    return member_of(team_for(alice, base_url=live_server.url))
-
-
-@pytest.fixture
-def enqueued(monkeypatch) -> list[str]:
-    sent: list[str] = []
-    monkeypatch.setattr(process_enhance, "apply_async", lambda args, queue: sent.append(args[0]))
-    return sent
 
 
 def _channels_at_the_api(live_server, alice) -> list[dict]:
@@ -76,14 +60,14 @@ def _submit_together(jobs: list[Job]) -> list[BaseException]:
 
 
 def test_twenty_first_uploads_at_once_register_one_channel_whose_secret_we_hold(
-    membership, live_server, alice, enqueued
+    live_api_membership, live_server, alice, enhancements_sent
 ):
-    jobs = [job_for(membership, f"photo-{i}.jpg") for i in range(20)]
+    jobs = [job_for(live_api_membership, f"photo-{i}.jpg") for i in range(20)]
 
     errors = _submit_together(jobs)
 
     assert errors == []
-    connection = ApiConnection.objects.get(pk=membership.team.connection_id)
+    connection = ApiConnection.objects.get(pk=live_api_membership.team.connection_id)
     channels = _channels_at_the_api(live_server, alice)
     assert [c["notificationChannelId"] for c in channels] == [
         str(connection.notification_channel_id)
@@ -97,20 +81,20 @@ def test_twenty_first_uploads_at_once_register_one_channel_whose_secret_we_hold(
     # (A worker of the run may be following them already: only the process ids are sure.)
     process_ids = set(Job.objects.values_list("process_id", flat=True))
     assert len(process_ids) == 20 and None not in process_ids
-    assert len(enqueued) == 20
+    assert len(enhancements_sent) == 20
 
 
 def test_a_channel_left_by_a_worker_that_died_is_deleted_and_its_claim_taken_over(
-    membership, live_server, alice, enqueued
+    live_api_membership, live_server, alice, enhancements_sent
 ):
-    connection = membership.team.connection
+    connection = live_api_membership.team.connection
     # A worker claimed the registration, created a channel at the API and died
     # before storing it: we hold no secret for that one.
     stray = channel_create(application=alice.application, url=receiver_url(connection))
     ApiConnection.objects.filter(pk=connection.pk).update(
         webhook_claimed_at=timezone.now() - timedelta(minutes=10)
     )
-    job = job_for(membership)
+    job = job_for(live_api_membership)
 
     assert services.job_submit(job_id=job.pk)
 

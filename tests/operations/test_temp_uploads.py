@@ -32,6 +32,20 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
+def _killed_mid_upload(var_dir: Path, script: str) -> Path:
+    """Run `script` in a process on its own VAR_DIR; the file its death left behind."""
+    child = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "VAR_DIR": str(var_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    return Path(child.stdout.strip())
+
+
 def _age(path: Path, seconds: float) -> None:
     past = time.time() - seconds
     os.utime(path, (past, past))
@@ -50,17 +64,7 @@ def test_uploads_stream_to_their_own_folder_under_var():
 
 
 def test_the_file_of_a_worker_killed_mid_upload_is_deleted_once_old(tmp_path, settings):
-    env = {**os.environ, "VAR_DIR": str(tmp_path / "var")}
-    child = subprocess.run(
-        [sys.executable, "-c", KILLED_MID_UPLOAD],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert child.returncode == -signal.SIGKILL, child.stderr
-    orphan = Path(child.stdout.strip())
+    orphan = _killed_mid_upload(tmp_path / "var", KILLED_MID_UPLOAD)
     assert orphan.parent == tmp_path / "var" / "tmp" / "uploads"
     assert orphan.stat().st_size > 4_000_000  # left behind: nothing removed it
     settings.FILE_UPLOAD_TEMP_DIR = str(orphan.parent)
@@ -155,17 +159,7 @@ def test_request_uploads_are_received_by_the_owner_naming_handler(settings):
 
 
 def test_a_starting_web_worker_deletes_at_once_the_file_of_a_dead_one(tmp_path, settings):
-    env = {**os.environ, "VAR_DIR": str(tmp_path / "var")}
-    child = subprocess.run(
-        [sys.executable, "-c", KILLED_MID_OWNED_UPLOAD],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert child.returncode == -signal.SIGKILL, child.stderr
-    orphan = Path(child.stdout.strip())
+    orphan = _killed_mid_upload(tmp_path / "var", KILLED_MID_OWNED_UPLOAD)
     folder = orphan.parent
     settings.FILE_UPLOAD_TEMP_DIR = str(folder)
     # Young files of a live process here, and of any process on another host: kept.
