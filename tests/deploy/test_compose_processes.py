@@ -68,6 +68,8 @@ def _service_env(service: dict, *, port: int, data_dir: Path) -> dict[str, str]:
         REDIS_URL=f"{redis_base}/14",  # a database of its own: no other worker takes its tasks
         VAR_DIR=str(data_dir),
         MEDIA_ROOT=str(data_dir / "media"),
+        STATIC_ROOT=str(data_dir / "static"),  # /app/staticfiles in the image
+        FACE_ENHANCER_MODELS_DIR=str(data_dir / "models"),
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
     return env
