@@ -168,7 +168,9 @@ docker compose version
 
 # --- The private engine --------------------------------------------------------------
 step "start a private dockerd"
+echo '{}' >"$STATE/daemon.json"  # not the host's /etc/docker/daemon.json
 dockerd \
+  --config-file "$STATE/daemon.json" \
   --data-root "$STATE/data" \
   --exec-root "$STATE/exec" \
   --pidfile "$STATE/docker.pid" \
@@ -201,6 +203,8 @@ fi
 
 step "docker import + build the stand-in base images"
 docker import "$ROOTFS_TARBALL" face-enhancer-ci/debian:bookworm >/dev/null
+# The three build at once: their time is mostly apt-get's downloads.
+pids=()
 for standin in python:3.11-slim-bookworm:python postgres:16:postgres redis:7:redis; do
   tag="${standin%:*}"
   dir="${standin##*:}"
@@ -208,7 +212,19 @@ for standin in python:3.11-slim-bookworm:python postgres:16:postgres redis:7:red
   cp -r "$ROOT/.ci/docker/standins/$dir" "$context"
   # This machine's CA bundle, so that pip and apt inside builds trust its HTTPS setup.
   cp /etc/ssl/certs/ca-certificates.crt "$context/host-ca-certificates.crt"
-  DOCKER_BUILDKIT=0 docker build -q -t "$tag" "$context" >/dev/null
+  DOCKER_BUILDKIT=0 docker build -t "$tag" "$context" >"$STATE/standin-$dir.log" 2>&1 &
+  pids+=("$!:$tag:$dir")
+done
+for entry in "${pids[@]}"; do
+  pid="${entry%%:*}"
+  dir="${entry##*:}"
+  tag="${entry#*:}"
+  tag="${tag%:*}"
+  if ! wait "$pid"; then
+    tail -30 "$STATE/standin-$dir.log"
+    echo "building the stand-in $tag failed" >&2
+    exit 1
+  fi
   echo "  $tag  <- .ci/docker/standins/$dir"
 done
 
@@ -217,6 +233,9 @@ step "copy the project's tracked files (what a clean clone has)"
 mkdir "$STATE/src"
 (cd "$ROOT" && git ls-files -z --cached --others --exclude-standard \
   | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -C "$STATE/src" -xf -
+# The README's first step: cp .env.example .env, with a SECRET_KEY of one's own.
+sed "s/^SECRET_KEY=.*/SECRET_KEY=$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 50)/" \
+  "$STATE/src/.env.example" >"$STATE/src/.env"
 for var in $(env | grep -oE '^(PORT|COMPOSE_FILE|COMPOSE_PROFILES)=' | tr -d =); do unset "$var"; done
 PORT="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 export PORT
