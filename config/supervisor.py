@@ -77,6 +77,10 @@ def programs(var_dir: Path) -> list[Program]:
                 "--bind", f"127.0.0.1:{port}",
                 "--worker-class", "gthread", "--workers", "2", "--threads", "4",
                 "--access-logfile", "-", "--graceful-timeout", "10",
+                # Longer than a 1-2 s polling client's pause: gunicorn's 2 s
+                # default closes kept-alive connections just as such clients
+                # send their next request on them (a reset they see as an error).
+                "--keep-alive", "5",
                 # gunicorn 27's control socket defaults to one path per user
                 # (~/.gunicorn/): two stacks on one machine would share it.
                 "--no-control-socket",
@@ -127,7 +131,9 @@ def config_text(var_dir: Path) -> str:
     sections = [
         f"""[supervisord]
 nodaemon=true
-logfile=/dev/stdout
+; In the foreground supervisord prints its log to the terminal itself: a log
+; file as well would print every line twice.
+logfile=/dev/null
 logfile_maxbytes=0
 loglevel=info
 pidfile={run_dir / "supervisord.pid"}
