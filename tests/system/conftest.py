@@ -40,14 +40,25 @@ def record(test: str, **figures: object) -> None:
     print(f"\n[reliability] {json.dumps(line)}")
 
 
+NOTABLE = re.compile(r"CRITICAL|ERROR|WARN|Traceback|TIMEOUT|exited:|Booting worker|gave up")
+
+
 @pytest.fixture
-def stack() -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     stack = Stack.create()
     try:
         stack.start()
         yield stack
     finally:
-        print(f"\n--- make run's output (last lines) ---\n{stack.tail(4000)}")
+        # The whole output is kept in test-artifacts/; the notable lines are shown.
+        FIGURES.parent.mkdir(exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+        kept = FIGURES.parent / f"make-run-{name}.log"
+        log = stack.log.read_text(errors="replace") if stack.log.exists() else ""
+        kept.write_text(log)
+        notable = [line for line in log.splitlines() if NOTABLE.search(line)]
+        print(f"\n--- make run's notable lines (all of it in {kept}) ---")
+        print("\n".join(notable[-60:]))
         stack.destroy()
 
 

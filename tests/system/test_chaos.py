@@ -40,27 +40,25 @@ def test_every_job_finishes_once_through_killed_workers_and_a_broker_restart(
     began = time.monotonic()
     client = api_client(demo_api)
 
-    # 1. The enhance worker's pool child dies mid-job.
-    processing = wait_until(
-        lambda: _api_states(client, member).get("Processing"),
-        timeout=300,
-        what="a process to be Processing",
-        every=0.3,
-    )
-    victims = stack.pool_children("worker-enhance")
-    assert victims
-    for pid in victims:
-        os.kill(pid, signal.SIGKILL)
-    killed_at = time.monotonic()
-    wait_until(
-        lambda: processing[0] in _api_states(client, member).get("Completed", []),
-        timeout=300,
-        what="the process whose worker was killed to complete",
-        every=1,
-    )
-    figures["killed_child_job_completed_after_s"] = round(time.monotonic() - killed_at, 1)
+    # 1. The enhance worker's pool child dies mid-job (tried again if the job
+    # happened to finish in the instant before the kill).
+    for _ in range(3):
+        processing = wait_until(
+            lambda: _api_states(client, member).get("Processing"),
+            timeout=300,
+            what="a process to be Processing",
+            every=0.3,
+        )
+        victims = stack.pool_children("worker-enhance")
+        assert victims
+        for pid in victims:
+            os.kill(pid, signal.SIGKILL)
+        killed_at = time.time()
+        time.sleep(1)
+        if processing[0] not in _api_states(client, member).get("Completed", []):
+            break
 
-    # 2. The broker restarts with work still queued.
+    # 2. At once, with work still queued, the broker restarts.
     done_before = _done(member)
     assert done_before < BATCH, "the batch finished before the broker restart"
     stack.restart_broker(downtime=10)
@@ -109,7 +107,8 @@ def test_every_job_finishes_once_through_killed_workers_and_a_broker_restart(
         completed = WebhookDelivery.objects.filter(message_type=MessageType.TASK_COMPLETED)
         print(json.dumps({
             "processes": {
-                str(p.pk): [p.status, p.attempts] for p in FaceEnhancerProcess.objects.all()
+                str(p.pk): [p.status, p.attempts, p.finished_at.timestamp()]
+                for p in FaceEnhancerProcess.objects.all()
             },
             "completed_webhooks": Counter(str(d.process_id) for d in completed),
             "webhook_states": Counter(d.status for d in completed),
@@ -119,10 +118,13 @@ def test_every_job_finishes_once_through_killed_workers_and_a_broker_restart(
     assert isinstance(api, dict)
     processes = api["processes"]
     assert sorted(processes) == sorted(v["process"] for v in jobs.values())
-    assert {status for status, _ in processes.values()} == {"Completed"}
+    assert {status for status, _, _ in processes.values()} == {"Completed"}
     assert api["completed_webhooks"] == dict.fromkeys(processes, 1)
     assert api["webhook_states"] == {"Delivered": BATCH}
-    figures["process_attempts_max"] = max(attempts for _, attempts in processes.values())
+    # The process whose worker was killed ran again, once.
+    _, attempts, completed_at = processes[processing[0]]
+    assert attempts == 2
+    figures["killed_child_job_completed_after_s"] = round(completed_at - killed_at, 1)
 
     # The results are there, the originals of the interrupted upload are not.
     session = member.session()
