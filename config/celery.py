@@ -12,10 +12,10 @@ import os
 from celery import Celery
 from kombu import Queue
 
-from config import kombu_redis_restore
+from config import kombu_redis_fixes
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-kombu_redis_restore.install()
+kombu_redis_fixes.install()
 
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")

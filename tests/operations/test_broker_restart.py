@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import kombu
 import pytest
 import redis
 
@@ -150,7 +151,7 @@ def test_work_survives_a_broker_restart(on_server, client, alice, alice_headers,
         )
 
         # The worker also holds countdowns, as it does dashboard polls and
-        # webhook retries: what made it die of the restart (config/kombu_redis_restore.py).
+        # webhook retries: what made it die of the restart (config/kombu_redis_fixes.py).
         for _ in range(10):
             ping.apply_async(countdown=300, queue="default")
         time.sleep(1)
@@ -209,3 +210,25 @@ def test_the_marker_tells_a_restart_once(on_server):
     server.start()
     assert broker_restarted()
     assert not broker_restarted()
+
+
+def test_a_task_acknowledged_after_its_channel_closed_leaves_the_worker_alive(server, caplog):
+    """A task that ran through an outage acknowledges on the old connection's closed
+    channel. Without config/kombu_redis_fixes.py kombu rebuilds a connection pool
+    from that channel's connection, now None, raises AttributeError, and the worker
+    dies with "Unrecoverable error" (the traceback seen in tests/system/test_chaos.py)."""
+    queue = kombu.Queue("ack-after-close", routing_key="ack-after-close")
+    with kombu.Connection(server.broker_url()) as connection:
+        connection.Producer().publish({"n": 1}, routing_key=queue.name, declare=[queue])
+        channel = connection.channel()
+        message = queue(channel).get(no_ack=False)
+        assert message is not None
+        channel.close()
+        # As the channel is left when its close could not give the message back
+        # (the broker was down then): no pool, no connection.
+        channel._disconnect_pools()
+        assert channel.connection is None
+
+        message.ack()  # the task finishing after the reconnection: no exception
+
+    assert "acknowledged on a closed channel" in caplog.text
