@@ -1,6 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 
 from config.health import healthz
 from dashboard.webhooks import receive as receive_webhook
@@ -13,6 +17,11 @@ urlpatterns = [
     path("webhooks/face-enhancer/<int:connection_id>", receive_webhook, name="dashboard-webhook"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="api_docs/redoc.html"),
+        name="api-redoc",
+    ),
     path("", include("dashboard.urls")),
     path("", include("enhancer.urls")),
 ]

@@ -4,6 +4,7 @@ from enhancer.tasks import process_enhance
 
 # The API applications of tests/api serve the dashboard's tests too.
 from tests.api.conftest import alice, bob  # noqa: F401
+from tests.dashboard.browser import chromium  # noqa: F401 (Debian's Chromium, for browser tests)
 from tests.dashboard.factories import member_of, team_for
 
 

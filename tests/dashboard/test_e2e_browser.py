@@ -15,8 +15,6 @@ test-artifacts/ and prints its path.
 from __future__ import annotations
 
 import io
-import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,9 +25,8 @@ from PIL import Image
 from dashboard.models import ApiConnection, Job, Membership, Team
 from enhancer.credentials import application_create
 from enhancer.models import FaceEnhancerProcess
+from tests.dashboard.browser import screenshot
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "pw-erin-e2e-1234"
 
 pytestmark = [
@@ -37,34 +34,6 @@ pytestmark = [
     pytest.mark.worker,
     pytest.mark.slow,
 ]
-
-
-@pytest.fixture
-def chromium(monkeypatch) -> Iterator[object]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: apt-get install chromium"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls
-    # of the test between browser steps are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
@@ -117,13 +86,6 @@ def erin(live_server, settings) -> Iterator[Membership]:
                     field.delete(save=False)
 
 
-def _screenshot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
 def test_upload_two_photos_watch_them_finish_compare_and_download(
     chromium, live_server, erin, photos, celery_worker_process
 ):
@@ -132,7 +94,7 @@ def test_upload_two_photos_watch_them_finish_compare_and_download(
     try:
         _a_members_day(page, live_server.url, photos)
     except BaseException:
-        path = _screenshot(page, "e2e-failure")
+        path = screenshot(page, "e2e-failure")
         print(f"\nScreenshot of the failure: {path}")
         raise
     finally:
