@@ -4,19 +4,32 @@
      "errors": {"<field>": ["message", ...]}, "extensions": {"traceId": "..."}}
 
 Every error the API answers goes through here: DRF exceptions (validation,
-authentication, not found) and the 404/500 handlers for paths under /api/.
+authentication, not found), the errors Django raises while reading a request
+(too large, too many fields or files), and the 404/500 handlers for paths
+under /api/. ProblemDetailsMiddleware turns whatever else Django answers with
+an HTML error page under /api/ into a problem detail too.
+
+`errors` names the field at fault; an error of the body as a whole is named
+"$", as ASP.NET (AdCreative's stack) names the root of a JSON body.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from django.http import Http404, HttpRequest, JsonResponse
+from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +42,7 @@ TITLES = {
     405: "Method Not Allowed",
     406: "Not Acceptable",
     413: "Payload Too Large",
+    414: "URI Too Long",
     415: "Unsupported Media Type",
     429: "Too Many Requests",
     500: "Internal Server Error",
@@ -41,6 +55,7 @@ TYPES = {
     404: "https://tools.ietf.org/html/rfc9110#section-15.5.5",
     405: "https://tools.ietf.org/html/rfc9110#section-15.5.6",
     413: "https://tools.ietf.org/html/rfc9110#section-15.5.14",
+    414: "https://tools.ietf.org/html/rfc9110#section-15.5.15",
     415: "https://tools.ietf.org/html/rfc9110#section-15.5.16",
     500: "https://tools.ietf.org/html/rfc9110#section-15.6.1",
     503: "https://tools.ietf.org/html/rfc9110#section-15.6.4",
@@ -129,11 +144,49 @@ def _field_errors(data: Any, prefix: str = "") -> dict[str, list[str]]:
     return errors
 
 
+BODY = "$"  # the name of the body as a whole in `errors`
+
+
+def request_error(exc: SuspiciousOperation) -> ProblemError:
+    """What Django refused while reading the request, as a problem.
+
+    Django answers all of these 400; a body over the size limit is 413.
+    """
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return ProblemError(
+            413,
+            f"The request body is larger than the limit of {limit} bytes (files not counted).",
+            {BODY: [f"Must be at most {limit} bytes, files not counted."]},
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return ProblemError(
+            400,
+            f"The request has more than {limit} query parameters or form fields.",
+            {BODY: [f"Must have at most {limit} parameters or fields."]},
+        )
+    if isinstance(exc, TooManyFilesSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return ProblemError(
+            400,
+            f"The request has more than {limit} files.",
+            {BODY: [f"Must have at most {limit} files."]},
+        )
+    return ProblemError(400, "The request was refused as malformed or suspicious.")
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER: every API error as a problem detail."""
     request = context.get("request")
+    if isinstance(exc, SuspiciousOperation):
+        _forget_post(request)
+        exc = request_error(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    # Imported here: rest_framework.views loads the parsers, which use this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # an unexpected error: Django's handler500 answers
@@ -142,6 +195,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, exceptions.ValidationError):
         detail = "One or more validation errors occurred."
         errors = _field_errors(exc.detail)
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        detail = str(exc.detail)
+        errors = {"Content-Type": ["Is not a media type this endpoint reads."]}
     else:
         detail = str(getattr(exc, "detail", exc))
         errors = {}
@@ -150,8 +206,53 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+def _forget_post(request: Any) -> None:
+    # As Django's own handler does: reading POST again would raise again.
+    django_request = getattr(request, "_request", request)
+    mark = getattr(django_request, "_mark_post_parse_error", None)
+    if mark is not None:
+        mark()
+
+
 def _wants_problem(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
+
+
+class ProblemDetailsMiddleware:
+    """Under /api/, no error answer is one of Django's HTML pages.
+
+    The API's views answer problems themselves (DRF's EXCEPTION_HANDLER); this
+    catches what Django raises outside them (a view that is not DRF's, another
+    middleware) and any HTML error page still on its way out. Elsewhere (the
+    dashboard) Django's pages stay.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and _wants_problem(request)
+            and not response.get("Content-Type", "").startswith(CONTENT_TYPE)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            status_code = response.status_code
+            detail = response.reason_phrase or TITLES.get(status_code, "Error")
+            problem = problem_response(request, status_code, f"{detail}.")
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if header in response:
+                    problem[header] = response[header]
+            return problem
+        return response
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if not (_wants_problem(request) and isinstance(exc, SuspiciousOperation)):
+            return None
+        _forget_post(request)
+        problem = request_error(exc)
+        return problem_response(request, problem.status_code, str(problem.detail), problem.errors)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None):  # type: ignore[no-untyped-def]

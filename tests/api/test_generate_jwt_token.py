@@ -79,7 +79,34 @@ def test_missing_or_invalid_fields_are_400_naming_the_field(client, db, payload,
 def test_a_body_that_is_not_json_is_400(client, db):
     response = client.post(URL, "{not json", content_type="application/json")
     assert response.status_code == 400
-    assert response.json()["status"] == 400
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 400
+    assert list(body["errors"]) == ["$"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 100_000 + "]" * 100_000,  # a RecursionError, once a 500
+        '{"a": ' * 33 + "1" + "}" * 33,
+        "[" * 500 + "]" * 500,
+    ],
+)
+def test_a_body_nested_too_deep_is_400_without_authentication(client, db, body):
+    response = client.post(URL, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"] == {"$": ["Must nest at most 32 levels deep."]}
+
+
+def test_nesting_up_to_the_limit_is_read(client, db):
+    body = '{"applicationId": "x", "jwtPrivateKey": "k", "a": ' + "[" * 31 + "]" * 31 + "}"
+
+    response = client.post(URL, body, content_type="application/json")
+
+    assert response.json()["errors"] == {"applicationId": ["Must be a valid UUID."]}
 
 
 def test_a_revoked_private_key_no_longer_works(client, alice):
