@@ -29,6 +29,7 @@ from enhancer.api.face_enhancing_serializers import (
     ImageFaceEnhancerProcessPageSerializer,
     ImageFaceEnhancerProcessSerializer,
 )
+from enhancer.api.parameters import single_values
 from enhancer.api.schema import CREDENTIAL_HEADERS, PROBLEM
 from enhancer.api.uploads import UploadLimit, download_file_name
 from enhancer.authentication import ApplicationAPIView, require_own_application
@@ -90,9 +91,12 @@ UNAUTHORIZED = _problem(
 )
 
 
-def _valid(serializer: serializers.Serializer) -> dict:
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+def _valid_query(query_class: type[serializers.Serializer], request: Request) -> dict:
+    values, errors = single_values(request.query_params)
+    query = query_class(data=values)
+    if not query.is_valid() or errors:
+        raise exceptions.ValidationError({**query.errors, **errors})
+    return query.validated_data
 
 
 class StartFaceEnhancingView(FaceEnhancingView):
@@ -152,8 +156,10 @@ class StartFaceEnhancingView(FaceEnhancingView):
             field_name="uploadedImage", max_bytes=settings.FACE_ENHANCING_MAX_UPLOAD_BYTES
         )
         request.upload_handlers.insert(0, limit)  # before request.data is first read
-        form = FaceEnhancingStartSerializer(data=self._form_data(request))
+        values, single_errors = single_values(self._form_data(request))
+        form = FaceEnhancingStartSerializer(data=values)
         errors = {} if form.is_valid() else dict(form.errors)
+        errors.update(single_errors)
         if limit.repeated:
             errors["uploadedImage"] = ["Send one file in uploadedImage, not several."]
         elif limit.exceeded:
@@ -248,7 +254,7 @@ class CheckUserProgressView(FaceEnhancingView):
         responses=_LIST_RESPONSES,
     )
     def get(self, request: Request) -> Response:
-        query = _valid(CheckUserProgressQuery(data=request.query_params))
+        query = _valid_query(CheckUserProgressQuery, request)
         processes = selectors.processes_of(
             application=request.auth,
             user_id=query["userId"],
@@ -267,7 +273,7 @@ class CheckApplicationAllProgressesView(FaceEnhancingView):
         responses=_LIST_RESPONSES,
     )
     def get(self, request: Request) -> Response:
-        query = _valid(CheckApplicationAllProgressesQuery(data=request.query_params))
+        query = _valid_query(CheckApplicationAllProgressesQuery, request)
         application = require_own_application(request, query["applicationId"])
         processes = selectors.processes_of(application=application)
         page = selectors.process_page(processes, page=query["page"], page_size=query["pageSize"])
@@ -298,7 +304,7 @@ class DownloadView(FaceEnhancingView):
         },
     )
     def get(self, request: Request) -> FileResponse:
-        query = _valid(DownloadQuery(data=request.query_params))
+        query = _valid_query(DownloadQuery, request)
         application = require_own_application(request, query["applicationId"])
         task = selectors.render_task_for_download(
             application=application,

@@ -88,9 +88,18 @@ class FaceEnhancingStartSerializer(serializers.Serializer):
         )
 
 
+# The largest page number: any larger would make an offset past what the
+# database counts in (a bigint), and no list of processes is that long.
+MAX_PAGE = 2_147_483_647
+
+
 class PageQuery(serializers.Serializer):
     page = serializers.IntegerField(
-        required=False, default=1, min_value=1, help_text="1-based page number. Default 1."
+        required=False,
+        default=1,
+        min_value=1,
+        max_value=MAX_PAGE,
+        help_text=f"1-based page number, at most {MAX_PAGE}. Default 1.",
     )
     pageSize = serializers.IntegerField(required=False, min_value=1)
 

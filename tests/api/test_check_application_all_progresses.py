@@ -74,15 +74,35 @@ def test_an_application_without_processes_is_404(client, alice, alice_headers):
         ({}, "applicationId"),
         ({"applicationId": "123"}, "applicationId"),
         ({"applicationId": "OWN", "pageSize": "x"}, "pageSize"),
+        ({"applicationId": ""}, "applicationId"),
+        ({"applicationId": "OWN", "page": "9223372036854775808"}, "page"),
+        ({"applicationId": "OWN", "page": "-1"}, "page"),
+        ({"applicationId": "OWN", "page": "one"}, "page"),
+        ({"applicationId": "OWN", "page": ""}, "page"),
+        ({"applicationId": "OWN", "pageSize": "9223372036854775808"}, "pageSize"),
+        ({"applicationId": "OWN", "pageSize": "-5"}, "pageSize"),
     ],
 )
 def test_missing_or_invalid_parameters_are_400_naming_them(
     client, alice, alice_headers, query, field
 ):
+    make_process(alice.application)
     query = {k: str(alice.application.id) if v == "OWN" else v for k, v in query.items()}
     response = client.get(APPLICATION_PROGRESS_URL, query, headers=alice_headers)
     assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
     assert list(response.json()["errors"]) == [field]
+
+
+def test_a_repeated_application_id_is_400(client, alice, bob, alice_headers):
+    make_process(alice.application)
+    response = client.get(
+        f"{APPLICATION_PROGRESS_URL}?applicationId={bob.application.id}"
+        f"&applicationId={alice.application.id}",
+        headers=alice_headers,
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"applicationId": ["Send applicationId once, not 2 times."]}
 
 
 def test_another_applications_id_is_401(client, alice, bob, alice_headers):

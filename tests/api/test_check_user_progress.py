@@ -143,15 +143,62 @@ def test_an_unknown_or_other_users_process_is_404(client, alice, alice_headers):
         ({"userId": str(ANN), "page": "first"}, "page"),
         ({"userId": str(ANN), "pageSize": "0"}, "pageSize"),
         ({"userId": str(ANN), "pageSize": "101"}, "pageSize"),
+        # Past what the database counts in: a 500 (bigint out of range) before.
+        ({"userId": str(ANN), "page": "9223372036854775808"}, "page"),
+        ({"userId": str(ANN), "page": "2147483648"}, "page"),
+        ({"userId": str(ANN), "page": "-9223372036854775809"}, "page"),
+        ({"userId": str(ANN), "page": "9" * 5000}, "page"),
+        ({"userId": str(ANN), "page": "1e3"}, "page"),
+        ({"userId": str(ANN), "pageSize": "9223372036854775808"}, "pageSize"),
+        ({"userId": str(ANN), "pageSize": "-1"}, "pageSize"),
+        ({"userId": str(ANN), "pageSize": "ten"}, "pageSize"),
+        # Empty is not "leave it out": it is refused, not read as the default.
+        ({"userId": str(ANN), "page": ""}, "page"),
+        ({"userId": str(ANN), "imageFaceEnhancerProcessId": ""}, "imageFaceEnhancerProcessId"),
     ],
 )
 def test_missing_or_invalid_parameters_are_400_naming_them(
     client, alice, alice_headers, query, field
 ):
+    make_process(alice.application, user_id=ANN)
     response = client.get(USER_PROGRESS_URL, query, headers=alice_headers)
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
-    assert list(response.json()["errors"]) == [field]
+    body = response.json()
+    assert body["status"] == 400
+    assert list(body["errors"]) == [field]
+
+
+def test_the_largest_page_is_an_empty_page_not_an_error(client, alice, alice_headers):
+    make_process(alice.application, user_id=ANN)
+    response = _get(client, alice_headers, userId=str(ANN), page="2147483647")
+    assert response.status_code == 404
+    assert response.json()["errors"] == {"page": ["Must be at most 1."]}
+
+
+def test_a_repeated_user_id_is_400_not_the_last_value(client, alice, alice_headers):
+    make_process(alice.application, user_id=BEN)
+    response = client.get(f"{USER_PROGRESS_URL}?userId={ANN}&userId={BEN}", headers=alice_headers)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"] == {"userId": ["Send userId once, not 2 times."]}
+
+
+def test_too_many_query_parameters_is_a_problem_not_a_page(client, alice, alice_headers):
+    many = "&".join(f"p{i}=1" for i in range(1001))
+    response = client.get(f"{USER_PROGRESS_URL}?userId={ANN}&{many}", headers=alice_headers)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["detail"] == "The request has more than 1000 query parameters or form fields."
+    assert list(body["errors"]) == ["$"]
+
+
+def test_a_100_kb_query_string_is_400_naming_the_parameter(client, alice, alice_headers):
+    response = client.get(f"{USER_PROGRESS_URL}?userId={'a' * 100_000}", headers=alice_headers)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert list(response.json()["errors"]) == ["userId"]
 
 
 def test_without_credentials_it_is_401(client, alice):

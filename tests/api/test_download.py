@@ -75,7 +75,7 @@ class TestDownload:
         assert int(response["Content-Length"]) == len(content)
         assert Image.open(io.BytesIO(content)).format == "JPEG"
 
-    @pytest.mark.parametrize("value", ["false", "0", ""])
+    @pytest.mark.parametrize("value", ["false", "0"])
     def test_low_resolution_false_or_empty_is_the_result(self, client, alice, alice_headers, value):
         process = make_process(alice.application, status=ProcessStatus.COMPLETED)
         response = client.get(
@@ -131,6 +131,8 @@ class TestDownload:
             ({"imageFaceEnhancerProcessId": None}, "imageFaceEnhancerProcessId"),
             ({"imageFaceEnhancerProcessId": "{}"}, "imageFaceEnhancerProcessId"),
             ({"lowResolution": "maybe"}, "lowResolution"),
+            # Empty is refused rather than read as the default (false).
+            ({"lowResolution": ""}, "lowResolution"),
         ],
     )
     def test_missing_or_invalid_parameters_are_400_naming_them(
@@ -140,6 +142,7 @@ class TestDownload:
         query = {k: v for k, v in {**_query(process), **change}.items() if v is not None}
         response = client.get(DOWNLOAD_URL, query, headers=alice_headers)
         assert response.status_code == 400
+        assert response["Content-Type"] == "application/problem+json"
         assert list(response.json()["errors"]) == [field]
 
     def test_without_credentials_it_is_401(self, client, alice):

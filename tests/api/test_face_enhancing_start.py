@@ -169,6 +169,10 @@ BAD_FIELDS = [
     ({"maxFaceCount": "2.5"}, "maxFaceCount"),
     ({"maxFaceCount": "ten"}, "maxFaceCount"),
     ({"uploadedImage": None}, "uploadedImage"),
+    # Empty is not "leave it out": refused, not read as the default.
+    ({"ariaRatio": ""}, "ariaRatio"),
+    ({"maxFaceCount": ""}, "maxFaceCount"),
+    ({"applicationId": ""}, "applicationId"),
 ]
 
 
@@ -186,6 +190,27 @@ def test_a_missing_or_invalid_field_is_400_naming_it_and_stores_nothing(
     assert body["extensions"]["traceId"]
     assert FaceEnhancerProcess.objects.count() == 0
     assert media_files() == []
+
+
+def test_an_empty_aria_ratio_is_400_not_the_default(client, alice, alice_headers):
+    response = _post(client, alice_headers, start_form(alice.application, ariaRatio=""))
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"] == {
+        "ariaRatio": ["Must not be empty; leave ariaRatio out for its default."]
+    }
+    assert FaceEnhancerProcess.objects.count() == 0
+
+
+def test_a_repeated_field_is_400_not_the_last_value(client, alice, alice_headers):
+    form = start_form(alice.application, userId=[str(uuid.uuid4()), str(uuid.uuid4())])
+
+    response = _post(client, alice_headers, form)
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"userId": ["Send userId once, not 2 times."]}
+    assert FaceEnhancerProcess.objects.count() == 0
 
 
 BAD_IMAGES = [
