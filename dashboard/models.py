@@ -146,7 +146,30 @@ class Job(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.original_name} ({self.get_status_display()})"
+        return f"{self.original_name} ({self.status_label})"
+
+    # States whose progress means something: before them the image is in line.
+    SHOWS_PROGRESS = (Status.PROCESSING, Status.DOWNLOADING, Status.COMPLETED)
+    NO_FACE = "No face found"
+
+    @classmethod
+    def label_for(cls, status: str, faces_detected: int | None) -> str:
+        """The words for a state, the same on every page (My jobs, job, Team, staff)."""
+        if status == cls.Status.COMPLETED and faces_detected == 0:
+            return cls.NO_FACE
+        return str(cls.Status(status).label)
+
+    @property
+    def status_label(self) -> str:
+        return self.label_for(self.status, self.faces_detected)
+
+    @property
+    def found_no_face(self) -> bool:
+        return self.status == self.Status.COMPLETED and self.faces_detected == 0
+
+    @property
+    def shows_progress(self) -> bool:
+        return self.status in self.SHOWS_PROGRESS
 
     @property
     def is_active(self) -> bool:

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 RENDER_STATE_COMPLETED = 5
+# renderState 2 Started, 3 Enhancing, 4 Storing: a worker has the image.
+_RENDER_STATES_AT_WORK = {2, 3, 4}
+_AT_WORK_WORDS = {"processing", "started", "running", "enhancing", "storing", "inprogress"}
+_CANCELLED_WORDS = {"cancelled", "canceled"}
 _DONE_WORDS = {"completed", "complete", "succeeded", "success", "done", "finished"}
 _FAILED_WORDS = {"failed", "failure", "error", "errored", "cancelled", "canceled"}
 
@@ -26,6 +30,9 @@ class ProcessSnapshot:
     progress: int
     completed: bool
     failed: bool
+    # A worker has the image (rather than it waiting in the API's queue).
+    started: bool
+    cancelled: bool
     error_message: str
     faces_detected: int | None
     faces_enhanced: int | None
@@ -69,12 +76,22 @@ def snapshot(item: dict[str, Any]) -> ProcessSnapshot:
         status in _DONE_WORDS
         or (progress >= 100 and all(s == RENDER_STATE_COMPLETED for s in states))
     )
+    # "Queued" at 0% is in line, not being enhanced: only a status word, some
+    # progress or a render state at work says a worker has it.
+    started = not failed and (
+        completed
+        or status.replace(" ", "").replace("_", "") in _AT_WORK_WORDS
+        or progress > 0
+        or any(s in _RENDER_STATES_AT_WORK for s in states)
+    )
     return ProcessSnapshot(
         process_id=process_id,
         task_ids=tuple(t for t in task_ids if t is not None),
         progress=max(0, min(100, progress)),
         completed=completed,
         failed=failed,
+        started=started,
+        cancelled=status in _CANCELLED_WORDS,
         error_message=error or ("The enhancement failed." if failed else ""),
         faces_detected=_optional_int(item.get("facesDetected")),
         faces_enhanced=_optional_int(item.get("facesEnhanced")),

@@ -27,7 +27,7 @@ from kombu.exceptions import ChannelError
 from dashboard import services
 from dashboard.client import ApiError, ApiUnreachable, FaceEnhancerClient
 from dashboard.models import ApiConnection, Job, Membership, Team
-from dashboard.progress import processes_in, snapshot
+from dashboard.progress import ProcessSnapshot, processes_in, snapshot
 
 # --- Members and their jobs ----------------------------------------------------------
 
@@ -125,8 +125,8 @@ class TeamProcess:
 
     process_id: uuid.UUID | None
     progress: int
-    state: str  # "active", "completed" or "failed": what the row looks like
-    label: str
+    state: str  # a Job.Status value: what the row looks like
+    label: str  # its words, as on the member's own pages
     error_message: str
     faces_detected: int | None
     faces_enhanced: int | None
@@ -134,6 +134,14 @@ class TeamProcess:
     job: Job | None
     member: str  # who started it, as far as we know
     name: str = ""  # the uploaded file's name, when the API tells it
+
+    @property
+    def badge(self) -> str:
+        return "no-face" if self.label == Job.NO_FACE else self.state
+
+    @property
+    def shows_progress(self) -> bool:
+        return self.state in Job.SHOWS_PROGRESS
 
     @property
     def external(self) -> bool:
@@ -150,7 +158,7 @@ class TeamOverview:
 
     @property
     def active(self) -> bool:
-        return any(p.state == "active" for p in self.processes)
+        return any(p.state in Job.ACTIVE for p in self.processes)
 
 
 def _application_processes(
@@ -209,14 +217,14 @@ def team_overview(team: Team) -> TeamOverview:
     ]
     for found, item in snapshots:
         job = jobs.get(found.process_id)
-        state = "failed" if found.failed else "completed" if found.completed else "active"
+        state = process_status(found)
         user_id = str(item.get("userId") or "")
         rows.append(
             TeamProcess(
                 process_id=found.process_id,
                 progress=100 if found.completed else found.progress,
                 state=state,
-                label=str(item.get("status") or state.capitalize()),
+                label=Job.label_for(state, found.faces_detected),
                 error_message=found.error_message,
                 faces_detected=found.faces_detected,
                 faces_enhanced=found.faces_enhanced,
@@ -229,12 +237,24 @@ def team_overview(team: Team) -> TeamOverview:
     return TeamOverview(processes=rows, error=error, total=total, shown=len(snapshots))
 
 
+def process_status(found: ProcessSnapshot) -> Job.Status:
+    """An API process's state in the dashboard's words (the API says Queued,
+    Processing, Completed, Failed; AdCreative's may say others)."""
+    if found.cancelled:
+        return Job.Status.CANCELLED
+    if found.failed:
+        return Job.Status.FAILED
+    if found.completed:
+        return Job.Status.COMPLETED
+    return Job.Status.PROCESSING if found.started else Job.Status.SUBMITTED
+
+
 def _job_row(job: Job) -> TeamProcess:
     return TeamProcess(
         process_id=job.process_id,
         progress=job.progress,
-        state="active",
-        label=job.get_status_display(),
+        state=job.status,
+        label=job.status_label,
         error_message="",
         faces_detected=None,
         faces_enhanced=None,

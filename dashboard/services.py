@@ -262,7 +262,9 @@ def job_poll(*, job_id: uuid.UUID | str) -> PollOutcome:
     if found.completed:
         moved = active.update(status=Job.Status.DOWNLOADING, attempts=0, **changes)
         return PollOutcome(done=True, download=bool(moved))
-    active.update(status=Job.Status.PROCESSING, **changes)
+    # Still in the API's queue: the job stays Queued rather than "Enhancing 0%".
+    status = Job.Status.PROCESSING if found.started else Job.Status.SUBMITTED
+    active.update(status=status, **changes)
     return PollOutcome(done=False, download=False)
 
 

@@ -5,12 +5,15 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboard import services
+from dashboard.client import FaceEnhancerClient
 from dashboard.models import Job, Membership
 from tests.dashboard.factories import job_for
 from tests.dashboard.pages import member, member_client, outsider, team  # noqa: F401 - fixtures
@@ -70,3 +73,62 @@ def test_a_failed_job_shows_its_reason(member_client, member):
     html = member_client.get(reverse("dashboard:jobs")).content.decode()
 
     assert "No face was found in the image." in html
+
+
+def _api_answers(monkeypatch, job: Job, **process: object) -> None:
+    body = {
+        "items": [
+            {
+                "imageFaceEnhancerProcessId": str(job.process_id),
+                "renderTasks": [{"taskId": str(uuid.uuid4()), "renderState": 1}],
+                **process,
+            }
+        ]
+    }
+    monkeypatch.setattr(FaceEnhancerClient, "check_user_progress", lambda self, **query: body)
+
+
+def test_a_job_still_in_the_apis_queue_shows_queued_not_enhancing(
+    member_client, member, monkeypatch
+):
+    job = job_for(member, "in-line.jpg", status=Job.Status.SUBMITTED, process_id=uuid.uuid4())
+    _api_answers(monkeypatch, job, status="Queued", progress=0)
+
+    services.job_poll(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUBMITTED
+    html = member_client.get(reverse("dashboard:jobs")).content.decode()
+    card = html[html.index('class="job-card"') :]
+    assert '<span class="badge badge-submitted">Queued</span>' in card
+    assert "Enhancing" not in card and "0%" not in card
+    page = member_client.get(reverse("dashboard:job", args=[job.pk])).content.decode()
+    assert "Queued at the Face Enhancer API" in page
+    assert "Finding and enhancing faces" not in page and "Enhancing" not in page
+
+    # A worker takes it: now it is enhancing, with its progress.
+    _api_answers(monkeypatch, job, status="Processing", progress=30)
+    services.job_poll(job_id=job.pk)
+
+    html = member_client.get(reverse("dashboard:jobs")).content.decode()
+    assert '<span class="badge badge-processing">Enhancing</span>' in html
+    assert 'value="30"' in html
+    page = member_client.get(reverse("dashboard:job", args=[job.pk])).content.decode()
+    assert "Finding and enhancing faces" in page
+
+
+def test_a_finished_job_without_a_face_says_so(member_client, member):
+    job = job_for(member, "landscape.jpg", done=True, faces_detected=0, faces_enhanced=0)
+    job_for(member, "portrait.jpg", done=True, faces_detected=1, faces_enhanced=1)
+
+    html = member_client.get(reverse("dashboard:jobs")).content.decode()
+
+    landscape = html[html.index('data-job-name="landscape.jpg"') :]
+    landscape = landscape[: landscape.index("</li>")]
+    assert 'data-job-label="No face found"' in landscape
+    assert '<span class="badge badge-no-face">No face found</span>' in landscape
+    assert ">Done<" not in landscape
+    assert "1 face enhanced" in html  # the portrait is a plain Done
+    page = member_client.get(reverse("dashboard:job", args=[job.pk])).content.decode()
+    assert "<h2>No face found</h2>" in page
+    assert "nothing was enhanced" in page

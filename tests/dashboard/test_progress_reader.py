@@ -54,3 +54,19 @@ def test_garbage_reads_as_nothing():
     assert processes_in("oops") == []
     assert processes_in({"results": "oops"}) == []
     assert find_process([{"progress": "x"}], PROCESS) is None
+
+
+def test_queued_at_zero_is_not_started_until_a_worker_has_it():
+    queued = find_process(
+        [_process(status="Queued", progress=0, renderTasks=[{"renderState": 1}])], PROCESS
+    )
+    running = find_process([_process(status="Processing", progress=0)], PROCESS)
+    enhancing = find_process(
+        [_process(status="", progress=0, renderTasks=[{"renderState": 3}])], PROCESS
+    )
+    moving = find_process([_process(status="Queued", progress=20)], PROCESS)
+
+    assert queued is not None and not queued.started
+    assert running is not None and running.started
+    assert enhancing is not None and enhancing.started
+    assert moving is not None and moving.started

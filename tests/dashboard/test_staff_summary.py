@@ -87,3 +87,25 @@ def test_queue_depth_counts_waiting_messages_on_this_runs_broker():
     finally:
         with app.connection_for_write() as connection:
             queue(connection.default_channel).purge()
+
+
+def test_queued_and_enhancing_are_counted_in_the_words_of_the_other_pages(
+    member, admin_client, client
+):
+    job_for(member, "a.jpg", status=Job.Status.SUBMITTED, process_id=uuid.uuid4())
+    job_for(member, "b.jpg", status=Job.Status.SUBMITTED, process_id=uuid.uuid4())
+    job_for(member, "c.jpg", status=Job.Status.PROCESSING, progress=40)
+
+    html = admin_client.get(reverse("dashboard:staff-summary")).content.decode()
+
+    def count(label: str) -> int:
+        row = html[html.index(f">{label}</a></td>") :]
+        return int(row[row.index('class="num">') + len('class="num">') : row.index("</td></tr>")])
+
+    assert count("Queued") == 2
+    assert count("Enhancing") == 1
+    assert count("Done") == 0
+    # My jobs says the same words for the same jobs.
+    client.force_login(member.user)
+    mine = client.get(reverse("dashboard:jobs")).content.decode()
+    assert mine.count(">Queued</span>") == 2 and mine.count(">Enhancing</span>") == 1

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 from django.core.cache import cache
@@ -131,3 +132,46 @@ def test_a_time_without_offset_from_a_dotnet_api_is_read_as_utc(
     html = response.content.decode()
     assert "dotnet.jpg" in html
     assert "1 May, 12:20" in html
+
+
+def _rows(html: str) -> dict[str, str]:
+    """Each table row's HTML, by the image name (or process id) it shows."""
+    body = html[html.index("<tbody>") : html.index("</tbody>")]
+    rows = {}
+    for row in body.split("<tr")[1:]:
+        for name in ("queued.jpg", "running.jpg", "blank.jpg", "portrait.jpg", "gone.jpg"):
+            if name in row:
+                rows[name] = row
+    return rows
+
+
+def test_the_apis_states_in_the_dashboards_words(team, member, member_client, monkeypatch):
+    def process(name: str, **fields: object) -> dict[str, object]:
+        return {"imageFaceEnhancerProcessId": str(uuid.uuid4()), "fileName": name, **fields}
+
+    body = {
+        "items": [
+            process("queued.jpg", status="Queued", progress=0),
+            process("running.jpg", status="Processing", progress=40),
+            process("blank.jpg", status="Completed", progress=100, facesDetected=0),
+            process("portrait.jpg", status="Completed", progress=100, facesDetected=2),
+            process("gone.jpg", status="Failed", progress=0, errorMessage="Damaged image."),
+        ],
+        "totalCount": 5,
+    }
+    monkeypatch.setattr(
+        FaceEnhancerClient, "check_application_all_progresses", lambda self, **query: body
+    )
+
+    rows = _rows(member_client.get(reverse("dashboard:team")).content.decode())
+
+    assert '<span class="badge badge-submitted">Queued</span>' in rows["queued.jpg"]
+    assert "<progress" not in rows["queued.jpg"] and "0%" not in rows["queued.jpg"]
+    assert '<span class="badge badge-processing">Enhancing</span>' in rows["running.jpg"]
+    assert 'value="40"' in rows["running.jpg"]
+    assert '<span class="badge badge-no-face">No face found</span>' in rows["blank.jpg"]
+    assert '<span class="badge badge-completed">Done</span>' in rows["portrait.jpg"]
+    assert '<span class="badge badge-failed">Failed</span>' in rows["gone.jpg"]
+    # The API's own words are not the dashboard's.
+    for row in rows.values():
+        assert ">Processing<" not in row and ">Completed<" not in row
