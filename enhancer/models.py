@@ -56,6 +56,38 @@ class ApiCredential(models.Model):
         return self.revoked_at is None
 
 
+class RefreshTokenChain(models.Model):
+    """The refresh tokens descended from one GenerateJwtToken, each exchanged for the next.
+
+    A refresh token is single-use: exchanging it records its `jti` (a
+    RefreshTokenUse). One presented again was copied, by the client's bug or a
+    thief; as the OAuth 2.0 security guidance recommends, the whole chain is
+    then revoked, since which of the two holds the newest token is unknown. The
+    client gets a new chain from GenerateJwtToken with its JWT private key.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    credential = models.ForeignKey(
+        ApiCredential, on_delete=models.CASCADE, related_name="refresh_token_chains"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"refresh token chain {self.id}"
+
+
+class RefreshTokenUse(models.Model):
+    """A refresh token that has been exchanged, by its `jti`: it never works again."""
+
+    jti = models.CharField(max_length=64, primary_key=True)
+    chain = models.ForeignKey(RefreshTokenChain, on_delete=models.CASCADE, related_name="uses")
+    used_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"refresh token {self.jti}"
+
+
 class ProcessStatus(models.TextChoices):
     """Where a face enhancing process is, as the API reports it in `status`."""
 

@@ -2,7 +2,9 @@
 
 HS256 JWTs signed with JWT_SIGNING_KEY (SECRET_KEY by default). A token names
 the application (`sub`) and the credential it was issued for (`cid`), so that
-revoking a credential also ends its tokens.
+revoking a credential also ends its tokens. A refresh token also names its
+chain (`chn`, a RefreshTokenChain): it is exchanged once, and presented again
+it revokes the chain.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import jwt
 from django.conf import settings
 from django.utils import timezone
 
-from enhancer.models import ApiCredential
+from enhancer.models import ApiCredential, RefreshTokenChain, RefreshTokenUse
 
 ALGORITHM = "HS256"
 ACCESS = "access"
@@ -24,6 +26,10 @@ REFRESH = "refresh"
 
 class InvalidToken(Exception):
     """The token is missing, malformed, expired, of the wrong kind or revoked."""
+
+
+class TokenOfAnotherApplication(InvalidToken):
+    """A valid refresh token, sent with the id of another application."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,9 @@ class TokenPair:
         }
 
 
-def _encode(credential: ApiCredential, kind: str, lifetime: timedelta) -> tuple[str, datetime]:
+def _encode(
+    credential: ApiCredential, kind: str, lifetime: timedelta, **extra: str
+) -> tuple[str, datetime]:
     now = timezone.now().replace(microsecond=0)
     expires = now + lifetime
     claims = {
@@ -54,22 +62,72 @@ def _encode(credential: ApiCredential, kind: str, lifetime: timedelta) -> tuple[
         "iat": now,
         "exp": expires,
         "jti": uuid.uuid4().hex,
+        **extra,
     }
     return jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm=ALGORITHM), expires
 
 
-def token_pair_issue(*, credential: ApiCredential) -> TokenPair:
+def token_pair_issue(
+    *, credential: ApiCredential, chain: RefreshTokenChain | None = None
+) -> TokenPair:
+    """A new pair; its refresh token starts a chain, or continues `chain`."""
+    if chain is None:
+        chain = RefreshTokenChain.objects.create(credential=credential)
     access, access_expires = _encode(
         credential, ACCESS, timedelta(seconds=settings.JWT_ACCESS_TOKEN_LIFETIME)
     )
     refresh, refresh_expires = _encode(
-        credential, REFRESH, timedelta(seconds=settings.JWT_REFRESH_TOKEN_LIFETIME)
+        credential,
+        REFRESH,
+        timedelta(seconds=settings.JWT_REFRESH_TOKEN_LIFETIME),
+        chn=str(chain.id),
     )
     return TokenPair(credential.application_id, access, access_expires, refresh, refresh_expires)
 
 
+def token_pair_refresh(*, refresh_token: str, application_id: uuid.UUID | None = None) -> TokenPair:
+    """A new pair for a refresh token, which is used up by it.
+
+    A refresh token used before revokes its whole chain (see RefreshTokenChain).
+    """
+    claims, credential = _verified(refresh_token, kind=REFRESH)
+    if application_id is not None and application_id != credential.application_id:
+        raise TokenOfAnotherApplication("The refresh token belongs to another application.")
+    try:
+        chain_id = uuid.UUID(str(claims.get("chn")))
+    except ValueError:
+        raise InvalidToken("The token is not valid.") from None
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti:
+        raise InvalidToken("The token is not valid.")
+    chain = RefreshTokenChain.objects.filter(pk=chain_id, credential=credential).first()
+    if chain is None:
+        raise InvalidToken("The token is not valid.")
+    if chain.revoked_at is not None:
+        raise InvalidToken(
+            "The refresh token has been revoked, because a token of its chain was used "
+            "twice; get a new pair with GenerateJwtToken."
+        )
+    # The primary key decides between two requests with the same token: one
+    # creates the row, the other finds it and is the reuse.
+    _, first_use = RefreshTokenUse.objects.get_or_create(jti=jti, defaults={"chain": chain})
+    if not first_use:
+        RefreshTokenChain.objects.filter(pk=chain.pk, revoked_at=None).update(
+            revoked_at=timezone.now()
+        )
+        raise InvalidToken(
+            "The refresh token was already used, so every refresh token of its chain is "
+            "revoked; get a new pair with GenerateJwtToken."
+        )
+    return token_pair_issue(credential=credential, chain=chain)
+
+
 def credential_for_token(token: str, *, kind: str) -> ApiCredential:
     """The active credential a valid token of this kind was issued for."""
+    return _verified(token, kind=kind)[1]
+
+
+def _verified(token: str, *, kind: str) -> tuple[dict[str, object], ApiCredential]:
     try:
         claims = jwt.decode(
             token,
@@ -92,4 +150,4 @@ def credential_for_token(token: str, *, kind: str) -> ApiCredential:
     )
     if credential is None or not credential.is_active or not credential.application.is_active:
         raise InvalidToken("The token's credentials have been revoked.")
-    return credential
+    return claims, credential

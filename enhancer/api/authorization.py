@@ -11,7 +11,12 @@ from rest_framework.views import APIView
 from enhancer.api.schema import PROBLEM
 from enhancer.credentials import credential_for_jwt_key
 from enhancer.problems import ProblemError
-from enhancer.tokens import REFRESH, InvalidToken, credential_for_token, token_pair_issue
+from enhancer.tokens import (
+    InvalidToken,
+    TokenOfAnotherApplication,
+    token_pair_issue,
+    token_pair_refresh,
+)
 
 
 class GenerateJwtTokenRequest(serializers.Serializer):
@@ -76,19 +81,24 @@ class RefreshJwtTokenView(APIView):
         request=RefreshJwtTokenRequest,
         responses=_RESPONSES,
         summary="Exchange a refresh token for a new token pair",
+        description=(
+            "A refresh token works once. Sent again, it is refused (401) and every refresh "
+            "token descended from the same GenerateJwtToken is revoked: get a new pair "
+            "with the JWT private key."
+        ),
     )
     def post(self, request: Request) -> Response:
         data = RefreshJwtTokenRequest(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            credential = credential_for_token(data.validated_data["refreshToken"], kind=REFRESH)
+            pair = token_pair_refresh(
+                refresh_token=data.validated_data["refreshToken"],
+                application_id=data.validated_data.get("applicationId"),
+            )
+        except TokenOfAnotherApplication as e:
+            raise ProblemError(
+                401, str(e), {"applicationId": ["Does not match the refresh token."]}
+            ) from None
         except InvalidToken as e:
             raise ProblemError(401, str(e), {"refreshToken": [str(e)]}) from None
-        application_id = data.validated_data.get("applicationId")
-        if application_id is not None and application_id != credential.application_id:
-            raise ProblemError(
-                401,
-                "The refresh token belongs to another application.",
-                {"applicationId": ["Does not match the refresh token."]},
-            )
-        return Response(token_pair_issue(credential=credential).to_dict())
+        return Response(pair.to_dict())
