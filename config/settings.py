@@ -279,6 +279,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "enhancer.api.schema.problem_media_type",
+    ],
     # /api/docs/ and /api/redoc/ load their scripts from the installed, pinned
     # drf-spectacular-sidecar, never from a CDN: a self-hosted or offline
     # server shows its docs too.

@@ -40,7 +40,9 @@ from enhancer.processes import IdempotencyKeyReused, QueueUnavailable, process_s
 TAG = "FaceEnhancing"
 IDEMPOTENCY_KEY = "Idempotency-Key"
 # Printable ASCII without spaces at the ends, as the IETF draft's examples.
-_IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$")
+# The same pattern in the schema (an ECMAScript regex) and here.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$"
+_IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 # Seconds a client waits before sending an upload again when the queue is
 # down: a broker restart takes seconds, and a client honouring it does not
 # hammer the server meanwhile.
@@ -117,7 +119,12 @@ class StartFaceEnhancingView(FaceEnhancingView):
             *CREDENTIAL_HEADERS,
             OpenApiParameter(
                 IDEMPOTENCY_KEY,
-                str,
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 255,
+                    "pattern": IDEMPOTENCY_KEY_PATTERN,
+                },
                 OpenApiParameter.HEADER,
                 required=False,
                 description=(

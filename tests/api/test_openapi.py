@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.management import call_command
 from drf_spectacular.generators import SchemaGenerator
@@ -58,7 +60,8 @@ def test_every_endpoint_documents_credentials_and_problem_responses(schema, path
     for status in ("400", "401", "404", *unavailable):
         response = operation["responses"][status]
         assert response["description"]
-        body = response["content"]["application/json"]["schema"]
+        assert list(response["content"]) == ["application/problem+json"]
+        body = response["content"]["application/problem+json"]["schema"]
         assert body["$ref"].endswith("/ProblemDetails")
     assert operation["summary"] and operation["tags"] == ["FaceEnhancing"]
 
@@ -104,6 +107,35 @@ def test_start_documents_the_multipart_form_and_the_process(schema):
         assert field in process["required"], field
     task = _resolve(schema, process["properties"]["renderTasks"]["items"])
     assert "5 = Completed" in task["properties"]["renderState"]["description"]
+
+
+def test_every_problem_is_documented_as_served_application_problem_json(schema):
+    problems = 0
+    for path, path_item in schema["paths"].items():
+        for method, operation in path_item.items():
+            for status, response in operation["responses"].items():
+                content = response.get("content", {})
+                if int(status) >= 400:
+                    assert "application/json" not in content, (path, method, status)
+                problems += "application/problem+json" in content
+    assert problems >= 20
+
+
+def test_start_documents_the_idempotency_key_pattern(schema):
+    operation = schema["paths"][f"{BASE}/AdCreative"]["post"]
+    key = _params(operation)[("header", "Idempotency-Key")]["schema"]
+
+    assert (key["type"], key["minLength"], key["maxLength"]) == ("string", 1, 255)
+    pattern = re.compile(key["pattern"])
+    assert pattern.match("order-42:retry")
+    for refused in ("", " padded ", "x" * 256, "tab\there", "é"):
+        assert not pattern.match(refused), refused
+
+
+def test_the_page_number_has_a_maximum(schema):
+    operation = schema["paths"][f"{BASE}/CheckUserProgress"]["get"]
+    page = _params(operation)[("query", "page")]["schema"]
+    assert (page["minimum"], page["maximum"]) == (1, 2_147_483_647)
 
 
 def test_start_documents_the_503_with_its_retry_after_header(schema):
