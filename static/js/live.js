@@ -1,7 +1,7 @@
 // Live regions: every element with data-live="<url>" polls that URL and swaps
 // in the fresh fragment when its version changed. Fast while something runs,
 // slow when idle (the server says which, in `interval`), paused while the tab
-// is hidden, backing off when the server cannot be reached.
+// is hidden, backing off when the server cannot be reached and saying so.
 //
 // Also here, because it lives inside those regions: the before/after
 // comparison slider, driven by its range input (keyboard) or by dragging.
@@ -10,6 +10,29 @@
 
   var FIRST_FAST = 1500;
   var FIRST_SLOW = 15000;
+  // After a failed poll: ask again soon, then less and less often.
+  var RETRY_FIRST = 2000;
+  var RETRY_MAX = 30000;
+
+  // --- Connection notice ---------------------------------------------------------
+  // A page that stops getting answers says so (role=status in base.html), and
+  // says nothing again once answers come back: it never shows a stale state
+  // as if it were current.
+  var failing = new Set();
+  var lastAnswer = new Date();
+
+  function clock(date) {
+    return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
+
+  function showConnection() {
+    var notice = document.getElementById("live-connection");
+    if (!notice) return;
+    var text = failing.size
+      ? "Connection lost — retrying… This page was last updated at " + clock(lastAnswer) + "."
+      : "";
+    if (notice.textContent !== text) notice.textContent = text;
+  }
 
   function keyOf(el) {
     if (el.id) return "#" + CSS.escape(el.id);
@@ -81,13 +104,18 @@
         })
         .then(function (body) {
           failures = 0;
+          lastAnswer = new Date();
+          failing.delete(region);
+          showConnection();
           if (typeof body.html === "string" && body.version !== version) swap(region, body.html);
           version = body.version;
           next = body.interval || FIRST_SLOW;
         })
         .catch(function () {
           failures += 1;
-          next = Math.min(60000, FIRST_SLOW * Math.pow(2, Math.min(failures - 1, 2)));
+          next = Math.min(RETRY_MAX, RETRY_FIRST * Math.pow(2, Math.min(failures - 1, 4)));
+          failing.add(region);
+          showConnection();
         })
         .then(function () { schedule(next); });
     }

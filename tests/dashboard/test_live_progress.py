@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from dashboard.models import Job
+from tests.dashboard.browser import screenshot
 from tests.dashboard.factories import job_for
 from tests.dashboard.pages import member, member_client, outsider, team  # noqa: F401
 
@@ -81,3 +82,37 @@ def test_live_answers_are_never_cached(member_client, member):
     response = member_client.get(reverse("dashboard:live-jobs"))
 
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_page_whose_server_stops_answering_says_so_until_it_answers_again(
+    chromium, live_server, member, width
+):
+    from playwright.sync_api import expect
+
+    job_for(member, "running.jpg", status=Job.Status.PROCESSING, progress=20)
+    page = chromium.new_page(viewport={"width": width, "height": 800})
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill("pw-alice-123")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", name="My jobs")).to_be_visible()
+        notice = page.get_by_role("status").filter(has_text="Connection lost")
+        expect(notice).to_have_count(0)
+
+        # The server stops answering the page's polls.
+        page.route("**/live/**", lambda route: route.abort())
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text("retrying")
+        expect(notice).to_contain_text("last updated at")
+        screenshot(page, f"connection-lost-{width}", full_page=False)
+
+        # It answers again: the notice goes, the page is current again.
+        page.unroute("**/live/**")
+        expect(notice).to_have_count(0, timeout=20_000)
+        expect(page.locator("#live-connection")).to_be_empty()
+    finally:
+        page.close()
