@@ -19,6 +19,10 @@ from dashboard.models import ApiConnection, Job, Membership, Team
 
 # The index links the staff summary page (templates/dashboard/admin/index.html).
 admin.site.index_template = "dashboard/admin/index.html"
+# Branded, so that a member sent to the admin login knows where they are.
+admin.site.site_header = "Face Enhancer administration"
+admin.site.site_title = "Face Enhancer admin"
+admin.site.index_title = "Administration"
 
 
 @admin.register(Job)

@@ -103,4 +103,13 @@ def test_a_user_without_a_team_is_told_to_ask_an_admin(client):
 def test_the_admin_keeps_its_own_password_change_page(admin_client):
     response = admin_client.get(reverse("admin:password_change"))
     assert response.status_code == 200
-    assert b"django-admin" in response.content or b"Django administration" in response.content
+    assert b'id="site-name"' in response.content  # the admin's own page, under its header
+    assert b"Face Enhancer administration" in response.content
+
+
+def test_the_admin_login_is_branded_face_enhancer(client):
+    html = client.get("/admin/login/").content.decode()
+
+    assert "Face Enhancer administration" in html
+    assert "<title>Log in | Face Enhancer admin</title>" in html
+    assert "Django administration" not in html and "Django site admin" not in html

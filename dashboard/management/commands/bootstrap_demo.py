@@ -1,8 +1,9 @@
 """Create the demo data that `make run` needs, once.
 
 An admin account, an API application on this server, a demo team connected
-to it, and a demo member. Idempotent: run again, it creates nothing new and
-prints no secret again (secrets are printed only when they are made).
+to it, and a demo member; the admin is a member of the team as well.
+Idempotent: run again, it creates nothing new and prints no secret again
+(secrets are printed only when they are made).
 """
 
 from __future__ import annotations
@@ -32,9 +33,12 @@ class Command(BaseCommand):
         issued = self._application()
         team = self._team(issued)
         member_password = self._user(DEMO_MEMBER, superuser=False)
-        Membership.objects.get_or_create(
-            team=team, user=get_user_model().objects.get(username=DEMO_MEMBER)
-        )
+        # The admin is in the team too, so that the dashboard at / is theirs to
+        # try (not "You're not in a team yet"); an older demo admin joins on the next run.
+        for username in (DEMO_ADMIN, DEMO_MEMBER):
+            Membership.objects.get_or_create(
+                team=team, user=get_user_model().objects.get(username=username)
+            )
         self._print_logins(admin_password, member_password)
 
     def _user(self, username: str, *, superuser: bool) -> str | None:

@@ -1,0 +1,45 @@
+"""`manage.py bootstrap_demo` (run by `make run`): the demo logins land in the demo team."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.urls import reverse
+
+from dashboard.models import Membership
+
+pytestmark = pytest.mark.django_db
+
+
+def _bootstrap() -> str:
+    out = io.StringIO()
+    call_command("bootstrap_demo", stdout=out)
+    return out.getvalue()
+
+
+def test_the_demo_admin_and_member_are_in_the_demo_team(client, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    _bootstrap()
+
+    for username in ("admin", "demo"):
+        user = get_user_model().objects.get(username=username)
+        assert Membership.objects.filter(user=user, team__name="Demo team").exists()
+        client.force_login(user)
+        html = client.get(reverse("dashboard:jobs")).content.decode()
+        assert "not in a team yet" not in html
+        assert "My jobs" in html and "Demo team" in html
+
+
+def test_an_older_demo_admin_joins_the_team_on_the_next_run(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    _bootstrap()
+    admin = get_user_model().objects.get(username="admin")
+    Membership.objects.filter(user=admin).delete()  # as bootstrap_demo left it before
+
+    again = _bootstrap()
+
+    assert Membership.objects.filter(user=admin, team__name="Demo team").count() == 1
+    assert "shown once" not in again  # no password is made or printed again
