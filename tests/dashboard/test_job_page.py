@@ -55,6 +55,10 @@ def test_an_active_job_can_be_cancelled(member_client, member):
     assert response.status_code == 302
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELLED
+    html = member_client.get(reverse("dashboard:job", args=[job.pk])).content.decode()
+    assert "<h2>Cancelled</h2>" in html
+    # A cancelled job promises no result.
+    assert "appears here when it is ready" not in html
 
 
 def test_a_failed_job_shows_why_and_can_be_retried(

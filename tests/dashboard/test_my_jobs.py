@@ -15,6 +15,7 @@ from django.utils import timezone
 from dashboard import services
 from dashboard.client import FaceEnhancerClient
 from dashboard.models import Job, Membership
+from tests.dashboard.browser import screenshot
 from tests.dashboard.factories import job_for
 from tests.dashboard.pages import member, member_client, outsider, team  # noqa: F401 - fixtures
 
@@ -132,3 +133,40 @@ def test_a_finished_job_without_a_face_says_so(member_client, member):
     page = member_client.get(reverse("dashboard:job", args=[job.pk])).content.decode()
     assert "<h2>No face found</h2>" in page
     assert "nothing was enhanced" in page
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [1280, 390])
+def test_in_the_browser_each_job_reads_as_what_it_is(chromium, live_server, member, width):
+    from playwright.sync_api import expect
+
+    queued = job_for(member, "in-line.jpg", status=Job.Status.SUBMITTED, process_id=uuid.uuid4())
+    job_for(member, "running.jpg", status=Job.Status.PROCESSING, progress=40)
+    job_for(member, "landscape.jpg", done=True, faces_detected=0, faces_enhanced=0)
+    job_for(member, "portrait.jpg", done=True, faces_detected=1, faces_enhanced=1)
+    page = chromium.new_page(viewport={"width": width, "height": 900})
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill("pw-alice-123")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", name="My jobs")).to_be_visible()
+
+        def card(name: str):
+            return page.locator(".job-card").filter(has_text=name)
+
+        expect(card("in-line.jpg").locator(".badge")).to_have_text("Queued")
+        expect(card("in-line.jpg").locator("progress")).to_have_count(0)
+        expect(card("running.jpg").locator(".badge")).to_have_text("Enhancing")
+        expect(card("running.jpg").locator("progress")).to_have_attribute("value", "40")
+        expect(card("landscape.jpg").locator(".badge")).to_have_text("No face found")
+        expect(card("portrait.jpg").locator(".badge")).to_have_text("Done")
+        screenshot(page, f"my-jobs-states-{width}")
+
+        page.goto(f"{live_server.url}/jobs/{queued.pk}/")
+        expect(page.get_by_text("Queued at the Face Enhancer API")).to_be_visible()
+        expect(page.get_by_text("Finding and enhancing faces")).to_have_count(0)
+        screenshot(page, f"job-queued-{width}", full_page=False)
+    finally:
+        page.close()
