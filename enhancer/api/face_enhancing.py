@@ -14,7 +14,7 @@ from django.http import FileResponse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,7 +29,7 @@ from enhancer.api.face_enhancing_serializers import (
     ImageFaceEnhancerProcessPageSerializer,
     ImageFaceEnhancerProcessSerializer,
 )
-from enhancer.api.parameters import single_values
+from enhancer.api.parameters import single_values, valid_query
 from enhancer.api.schema import CREDENTIAL_HEADERS, PROBLEM
 from enhancer.api.uploads import UploadLimit, download_file_name
 from enhancer.authentication import ApplicationAPIView, require_own_application
@@ -91,14 +91,6 @@ UNAUTHORIZED = _problem(
     "The bearer token is missing, invalid or expired, the x-api-key or x-api-secret is "
     "wrong, or applicationId is not the application of the credentials."
 )
-
-
-def _valid_query(query_class: type[serializers.Serializer], request: Request) -> dict:
-    values, errors = single_values(request.query_params)
-    query = query_class(data=values)
-    if not query.is_valid() or errors:
-        raise exceptions.ValidationError({**query.errors, **errors})
-    return query.validated_data
 
 
 class StartFaceEnhancingView(FaceEnhancingView):
@@ -261,7 +253,7 @@ class CheckUserProgressView(FaceEnhancingView):
         responses=_LIST_RESPONSES,
     )
     def get(self, request: Request) -> Response:
-        query = _valid_query(CheckUserProgressQuery, request)
+        query = valid_query(CheckUserProgressQuery, request.query_params)
         processes = selectors.processes_of(
             application=request.auth,
             user_id=query["userId"],
@@ -280,7 +272,7 @@ class CheckApplicationAllProgressesView(FaceEnhancingView):
         responses=_LIST_RESPONSES,
     )
     def get(self, request: Request) -> Response:
-        query = _valid_query(CheckApplicationAllProgressesQuery, request)
+        query = valid_query(CheckApplicationAllProgressesQuery, request.query_params)
         application = require_own_application(request, query["applicationId"])
         processes = selectors.processes_of(application=application)
         page = selectors.process_page(processes, page=query["page"], page_size=query["pageSize"])
@@ -311,7 +303,7 @@ class DownloadView(FaceEnhancingView):
         },
     )
     def get(self, request: Request) -> FileResponse:
-        query = _valid_query(DownloadQuery, request)
+        query = valid_query(DownloadQuery, request.query_params)
         application = require_own_application(request, query["applicationId"])
         task = selectors.render_task_for_download(
             application=application,

@@ -26,6 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from enhancer.api.parameters import valid_query
 from enhancer.api.schema import CREDENTIAL_HEADERS, PROBLEM
 from enhancer.authentication import ApplicationAPIView, require_own_application
 from enhancer.notifications import selectors, services
@@ -84,9 +85,7 @@ def _channel_or_404(request: Request, channel_id: uuid.UUID) -> NotificationChan
 
 
 def _list(request: Request, *, active_only: bool) -> Response:
-    query = ApplicationQuery(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    _check_application(request, query.validated_data)
+    _check_application(request, valid_query(ApplicationQuery, request.query_params))
     channels = selectors.channel_list(application=request.auth, active_only=active_only)
     return Response(ChannelResponse(channels, many=True).data)
 
@@ -247,7 +246,6 @@ class DeliveriesView(ApplicationAPIView, APIView):
     )
     def get(self, request: Request, channel_id: uuid.UUID) -> Response:
         channel = _channel_or_404(request, channel_id)
-        query = DeliveriesQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        deliveries = selectors.delivery_list(channel=channel, limit=query.validated_data["limit"])
+        query = valid_query(DeliveriesQuery, request.query_params)
+        deliveries = selectors.delivery_list(channel=channel, limit=query["limit"])
         return Response(DeliveryResponse(deliveries, many=True).data)

@@ -198,7 +198,7 @@ def test_an_empty_aria_ratio_is_400_not_the_default(client, alice, alice_headers
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["errors"] == {
-        "ariaRatio": ["Must not be empty; leave ariaRatio out for its default."]
+        "ariaRatio": ["Must not be empty (leave ariaRatio out instead)."]
     }
     assert FaceEnhancerProcess.objects.count() == 0
 

@@ -206,6 +206,27 @@ def test_lists_accept_their_own_application_id_only(client, alice, alice_headers
     assert "applicationId" in invalid.json()["errors"]
 
 
+@pytest.mark.parametrize("path", ["", "/Active"])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        # Accepted and ignored before: read as "not sent".
+        ("applicationId=", "Must not be empty (leave applicationId out instead)."),
+        ("applicationId={bob}&applicationId={alice}", "Send applicationId once, not 2 times."),
+    ],
+)
+def test_lists_refuse_an_empty_or_repeated_application_id(
+    client, alice, bob, alice_headers, path, query, message
+):
+    query = query.format(alice=alice.application.id, bob=bob.application.id)
+
+    response = client.get(f"{BASE}{path}?{query}", headers=alice_headers)
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"] == {"applicationId": [message]}
+
+
 # --- one channel: get, update, delete, rotate -------------------------------------
 
 
