@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so that no HTML error page leaves under /api/.
     "enhancer.problems.ProblemDetailsMiddleware",
+    "enhancer.api.content_length.ContentLengthRequired",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -41,6 +41,7 @@ TITLES = {
     404: "Not Found",
     405: "Method Not Allowed",
     406: "Not Acceptable",
+    411: "Length Required",
     413: "Payload Too Large",
     414: "URI Too Long",
     415: "Unsupported Media Type",
@@ -54,6 +55,7 @@ TYPES = {
     403: "https://tools.ietf.org/html/rfc9110#section-15.5.4",
     404: "https://tools.ietf.org/html/rfc9110#section-15.5.5",
     405: "https://tools.ietf.org/html/rfc9110#section-15.5.6",
+    411: "https://tools.ietf.org/html/rfc9110#section-15.5.12",
     413: "https://tools.ietf.org/html/rfc9110#section-15.5.14",
     414: "https://tools.ietf.org/html/rfc9110#section-15.5.15",
     415: "https://tools.ietf.org/html/rfc9110#section-15.5.16",
@@ -214,7 +216,7 @@ def _forget_post(request: Any) -> None:
         mark()
 
 
-def _wants_problem(request: HttpRequest) -> bool:
+def wants_problem(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
@@ -234,7 +236,7 @@ class ProblemDetailsMiddleware:
         response = self.get_response(request)
         if (
             response.status_code >= 400
-            and _wants_problem(request)
+            and wants_problem(request)
             and not response.get("Content-Type", "").startswith(CONTENT_TYPE)
             and not response.get("Content-Type", "").startswith("application/json")
         ):
@@ -248,7 +250,7 @@ class ProblemDetailsMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        if not (_wants_problem(request) and isinstance(exc, SuspiciousOperation)):
+        if not (wants_problem(request) and isinstance(exc, SuspiciousOperation)):
             return None
         _forget_post(request)
         problem = request_error(exc)
@@ -256,7 +258,7 @@ class ProblemDetailsMiddleware:
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None):  # type: ignore[no-untyped-def]
-    if _wants_problem(request):
+    if wants_problem(request):
         return problem_response(request, status.HTTP_404_NOT_FOUND, "Nothing matches this URL.")
     from django.views.defaults import page_not_found
 
@@ -264,7 +266,7 @@ def handler404(request: HttpRequest, exception: Exception | None = None):  # typ
 
 
 def handler500(request: HttpRequest):  # type: ignore[no-untyped-def]
-    if _wants_problem(request):
+    if wants_problem(request):
         return problem_response(
             request, 500, "The server failed to answer this request; it has been logged."
         )

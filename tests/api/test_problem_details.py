@@ -115,3 +115,19 @@ def test_a_method_not_allowed_is_405(client, db, method):
     response = getattr(client, method)(TOKEN_URL)
 
     _problem(response, 405)
+
+
+def test_a_chunked_body_is_411_not_read_as_empty(client, alice, alice_headers):
+    # What gunicorn passes on for Transfer-Encoding: chunked: no CONTENT_LENGTH.
+    response = client.generic(
+        "POST",
+        START_URL,
+        b"",
+        content_type="multipart/form-data; boundary=b",
+        headers={**alice_headers, "Transfer-Encoding": "chunked"},
+        CONTENT_LENGTH="",
+    )
+
+    problem = _problem(response, 411)
+    assert problem["title"] == "Length Required"
+    assert list(problem["errors"]) == ["Content-Length"]
