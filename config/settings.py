@@ -282,7 +282,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "enhancer.api.schema.problem_media_type",
+        "enhancer.api.schema.problem_responses",
     ],
     # /api/docs/ and /api/redoc/ load their scripts from the installed, pinned
     # drf-spectacular-sidecar, never from a CDN: a self-hosted or offline

@@ -43,20 +43,38 @@ CREDENTIAL_HEADERS = [
 ]
 
 
-def problem_media_type(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    """SPECTACULAR_SETTINGS' postprocessing hook: problems are application/problem+json.
+# What any request may be answered before its view reads it (enhancer.problems,
+# enhancer.api.content_length), and what any body may be answered.
+REQUEST_PROBLEMS = {
+    "400": "Too many query parameters or form fields, or a parameter sent twice or empty.",
+}
+BODY_PROBLEMS = {
+    "411": "The body was sent chunked, without Content-Length.",
+    "413": "The body (files not counted) is larger than the server's limit.",
+    "415": "The body is of a media type this endpoint does not read.",
+}
+
+
+def problem_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """SPECTACULAR_SETTINGS' postprocessing hook: problem responses as served.
 
     drf-spectacular documents every response body as the renderer's
-    application/json; problem details are served as application/problem+json,
-    and a client (or schemathesis) checks the answer against the schema.
+    application/json; problem details are served as application/problem+json.
+    The statuses answered before any view runs are added to every operation,
+    so that a client (or schemathesis) finds each answer in the schema.
     """
+    problem = {CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
             if not isinstance(operation, dict):
                 continue
-            for response in operation.get("responses", {}).values():
+            responses = operation.setdefault("responses", {})
+            for response in responses.values():
                 content = response.get("content", {})
                 body = content.get("application/json", {})
                 if body.get("schema", {}).get("$ref", "").endswith("/ProblemDetails"):
                     content[CONTENT_TYPE] = content.pop("application/json")
+            added = {**REQUEST_PROBLEMS, **(BODY_PROBLEMS if "requestBody" in operation else {})}
+            for status, description in added.items():
+                responses.setdefault(status, {"description": description, "content": problem})
     return result
