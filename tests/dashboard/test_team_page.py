@@ -16,6 +16,7 @@ from dashboard.client import FaceEnhancerClient
 from dashboard.models import ApiConnection, Job
 from enhancer.models import ProcessStatus
 from tests.api.face_enhancing_support import make_process
+from tests.dashboard.browser import screenshot
 from tests.dashboard.factories import job_for
 from tests.dashboard.pages import member, member_client, team  # noqa: F401
 
@@ -175,3 +176,43 @@ def test_the_apis_states_in_the_dashboards_words(team, member, member_client, mo
     # The API's own words are not the dashboard's.
     for row in rows.values():
         assert ">Processing<" not in row and ">Completed<" not in row
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_in_the_browser_the_team_page_uses_the_same_words(
+    chromium, live_server, team, member, monkeypatch, width
+):
+    from playwright.sync_api import expect
+
+    body = {
+        "items": [
+            {"imageFaceEnhancerProcessId": str(uuid.uuid4()), "fileName": name, **fields}
+            for name, fields in [
+                ("queued.jpg", {"status": "Queued", "progress": 0}),
+                ("running.jpg", {"status": "Processing", "progress": 40}),
+                ("blank.jpg", {"status": "Completed", "progress": 100, "facesDetected": 0}),
+            ]
+        ],
+        "totalCount": 3,
+    }
+    monkeypatch.setattr(
+        FaceEnhancerClient, "check_application_all_progresses", lambda self, **query: body
+    )
+    page = chromium.new_page(viewport={"width": width, "height": 900})
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill("pw-alice-123")
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("link", name="Team", exact=True).click()
+
+        def row(name: str):
+            return page.locator("tbody tr").filter(has_text=name)
+
+        expect(row("queued.jpg").locator(".badge")).to_have_text("Queued")
+        expect(row("running.jpg").locator(".badge")).to_have_text("Enhancing")
+        expect(row("blank.jpg").locator(".badge")).to_have_text("No face found")
+        screenshot(page, f"team-states-{width}")
+    finally:
+        page.close()
