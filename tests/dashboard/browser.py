@@ -52,3 +52,11 @@ def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     path = ARTIFACTS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def log_in(page, base_url: str, username: str = "alice", password: str = "pw-alice-123") -> None:
+    """Log in through the login page, as a person does (the factories' alice by default)."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()

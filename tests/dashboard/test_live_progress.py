@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from dashboard.models import Job
-from tests.dashboard.browser import screenshot
+from tests.dashboard.browser import log_in, screenshot
 from tests.dashboard.factories import job_for
 from tests.dashboard.pages import member, member_client, outsider, team  # noqa: F401
 
@@ -95,10 +95,7 @@ def test_a_page_whose_server_stops_answering_says_so_until_it_answers_again(
     page = chromium.new_page(viewport={"width": width, "height": 800})
     page.set_default_timeout(15_000)
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Username").fill("alice")
-        page.get_by_label("Password").fill("pw-alice-123")
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, live_server.url)
         expect(page.get_by_role("heading", name="My jobs")).to_be_visible()
         notice = page.get_by_role("status").filter(has_text="Connection lost")
         expect(notice).to_have_count(0)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from dashboard import services
 from dashboard.client import FaceEnhancerClient
 from dashboard.models import Job, Membership
-from tests.dashboard.browser import screenshot
+from tests.dashboard.browser import log_in, screenshot
 from tests.dashboard.factories import job_for
 from tests.dashboard.pages import member, member_client, outsider, team  # noqa: F401 - fixtures
 
@@ -147,10 +147,7 @@ def test_in_the_browser_each_job_reads_as_what_it_is(chromium, live_server, memb
     page = chromium.new_page(viewport={"width": width, "height": 900})
     page.set_default_timeout(15_000)
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Username").fill("alice")
-        page.get_by_label("Password").fill("pw-alice-123")
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, live_server.url)
         expect(page.get_by_role("heading", name="My jobs")).to_be_visible()
 
         def card(name: str):

@@ -16,7 +16,7 @@ from dashboard.client import FaceEnhancerClient
 from dashboard.models import ApiConnection, Job
 from enhancer.models import ProcessStatus
 from tests.api.face_enhancing_support import make_process
-from tests.dashboard.browser import screenshot
+from tests.dashboard.browser import log_in, screenshot
 from tests.dashboard.factories import job_for
 from tests.dashboard.pages import member, member_client, team  # noqa: F401
 
@@ -201,10 +201,7 @@ def test_in_the_browser_the_team_page_uses_the_same_words(
     page = chromium.new_page(viewport={"width": width, "height": 900})
     page.set_default_timeout(15_000)
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Username").fill("alice")
-        page.get_by_label("Password").fill("pw-alice-123")
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, live_server.url)
         page.get_by_role("link", name="Team", exact=True).click()
 
         def row(name: str):
