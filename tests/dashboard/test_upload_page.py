@@ -14,6 +14,7 @@ from django.urls import reverse
 from PIL import Image
 
 from dashboard.models import Job
+from tests.dashboard.browser import log_in, screenshot
 from tests.dashboard.factories import image_bytes
 from tests.dashboard.pages import (  # noqa: F401 - fixtures
     media_root,
@@ -207,3 +208,39 @@ def test_no_file_at_all_is_explained(member_client):
 
     assert response.status_code == 400
     assert b"Choose at least one JPEG, PNG or WebP image." in response.content
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (390, 844)])
+def test_with_many_files_the_button_and_the_summary_stay_in_view(
+    chromium, live_server, member, submitted, tmp_path, width, height
+):
+    """25 files make the page thousands of pixels long: the button, and then the
+    "25 sent" summary, stay on screen without scrolling."""
+    from playwright.sync_api import expect
+
+    files = []
+    for n in range(25):
+        path = tmp_path / f"photo-{n:02d}.jpg"
+        path.write_bytes(image_bytes("JPEG", (64 + n, 48)))
+        files.append(str(path))
+    page = chromium.new_page(viewport={"width": width, "height": height})
+    page.set_default_timeout(15_000)
+    try:
+        log_in(page, live_server.url)
+        page.goto(f"{live_server.url}/upload/")
+        page.set_input_files("#id_images", files)
+        button = page.get_by_role("button", name="Upload and enhance")
+        expect(button).to_be_in_viewport()
+        button.click()
+        summary = page.locator("[data-upload-summary]")
+        expect(summary).to_contain_text("25 sent")
+        expect(summary).to_be_in_viewport()
+        assert page.evaluate("document.documentElement.scrollHeight") > 2 * height
+        assert page.evaluate("window.scrollY") == 0
+    except Exception:
+        print(f"screenshot: {screenshot(page, f'upload-many-{width}')}")
+        raise
+    finally:
+        page.close()
+    assert len(submitted) == 25
