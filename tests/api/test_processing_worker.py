@@ -12,7 +12,6 @@ import os
 import re
 import signal
 import socket
-import time
 import uuid
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from tests.api.face_enhancing_support import (
     uploaded,
     wait_for_status,
 )
-from tests.conftest import start_worker, stop_worker, wait_for_worker
+from tests.conftest import start_worker, stop_worker, wait_for_worker, wait_until
 
 pytestmark = [
     pytest.mark.worker,
@@ -48,16 +47,6 @@ def _start(client, alice, headers, side: int = 128) -> str:
     return response.json()["imageFaceEnhancerProcessId"]
 
 
-def _wait_for(predicate, timeout: float = 60, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _parent_pid(pid: int) -> int:
     stat = Path(f"/proc/{pid}/stat").read_text()
     return int(stat.rsplit(")", 1)[1].split()[1])
@@ -71,7 +60,7 @@ def _kill_holder(process_id: str, attempt: int, worker_pids: set[int]) -> None:
         ok = process.status == ProcessStatus.PROCESSING and process.attempts == attempt
         return process if ok else None
 
-    process = _wait_for(held, what=f"attempt {attempt} to start")
+    process = wait_until(held, timeout=60, what=f"attempt {attempt} to start", every=0.02)
     host, _, pid = process.worker.rpartition(":")
     assert host == socket.gethostname()
     # Only ever a child of one of the test's own worker processes.
@@ -91,8 +80,10 @@ def test_a_second_delivery_of_the_same_message_does_nothing(
 
     # The duplicate ran too, and found nothing to do (held or finished).
     pattern = re.compile(rf"process_enhance\[{duplicate}\] succeeded in [\d.]+s: '(\w+)'")
-    outcome = _wait_for(
-        lambda: pattern.search(celery_worker_process.output()), what="the duplicate to run"
+    outcome = wait_until(
+        lambda: pattern.search(celery_worker_process.output()),
+        timeout=60,
+        what="the duplicate to run",
     )
     assert outcome.group(1) in {"held", "finished"}
     process.refresh_from_db()

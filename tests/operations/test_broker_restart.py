@@ -43,6 +43,7 @@ from tests.conftest import (
     stop_worker,
     use_broker,
     wait_for_worker,
+    wait_until,
 )
 from tests.redis_server import RedisServer
 
@@ -106,16 +107,6 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def _wait_for(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
 def _statuses(ids: list[str]) -> dict[str, str]:
     return dict(FaceEnhancerProcess.objects.filter(pk__in=ids).values_list("id", "status"))
 
@@ -133,7 +124,9 @@ def test_work_survives_a_broker_restart(on_server, client, alice, alice_headers,
         worker = start_worker("default,enhance", concurrency=1)
         wait_for_worker(worker)
         # Beat's first look at the broker sets the marker.
-        _wait_for(lambda: _redis(server).exists(MARKER_KEY), 30, "beat's first broker check")
+        wait_until(
+            lambda: _redis(server).exists(MARKER_KEY), timeout=30, what="beat's first broker check"
+        )
 
         ids = []
         for _ in range(JOBS):
@@ -141,13 +134,13 @@ def test_work_survives_a_broker_restart(on_server, client, alice, alice_headers,
             response = client.post(START_URL, form, headers=alice_headers)
             assert response.status_code == 200, response.content
             ids.append(response.json()["imageFaceEnhancerProcessId"])
-        _wait_for(
+        wait_until(
             lambda: (
                 ProcessStatus.PROCESSING in _statuses(ids).values()
                 or ProcessStatus.COMPLETED in _statuses(ids).values()
             ),
-            60,
-            "the first process to start",
+            timeout=60,
+            what="the first process to start",
         )
 
         # The worker also holds countdowns, as it does dashboard polls and
@@ -169,7 +162,11 @@ def test_work_survives_a_broker_restart(on_server, client, alice, alice_headers,
         def all_completed() -> bool:
             return set(_statuses(ids).values()) == {ProcessStatus.COMPLETED}
 
-        _wait_for(all_completed, RECOVERY_TIMEOUT, f"every process to complete ({_statuses(ids)})")
+        wait_until(
+            all_completed,
+            timeout=RECOVERY_TIMEOUT,
+            what=f"every process to complete ({_statuses(ids)})",
+        )
         recovered_in = time.monotonic() - back
 
         assert worker.process.poll() is None, worker.output()[-4000:]
