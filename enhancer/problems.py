@@ -149,32 +149,45 @@ def _field_errors(data: Any, prefix: str = "") -> dict[str, list[str]]:
 BODY = "$"  # the name of the body as a whole in `errors`
 
 
+# What Django refuses while reading a request, with the setting that sets the
+# limit, the status, the detail and the message for the body (both formatted
+# with the limit).
+_READ_LIMITS: tuple[tuple[type[SuspiciousOperation], str, int, str, str], ...] = (
+    (
+        RequestDataTooBig,
+        "DATA_UPLOAD_MAX_MEMORY_SIZE",
+        413,
+        "The request body is larger than the limit of {limit} bytes (files not counted).",
+        "Must be at most {limit} bytes, files not counted.",
+    ),
+    (
+        TooManyFieldsSent,
+        "DATA_UPLOAD_MAX_NUMBER_FIELDS",
+        400,
+        "The request has more than {limit} query parameters or form fields.",
+        "Must have at most {limit} parameters or fields.",
+    ),
+    (
+        TooManyFilesSent,
+        "DATA_UPLOAD_MAX_NUMBER_FILES",
+        400,
+        "The request has more than {limit} files.",
+        "Must have at most {limit} files.",
+    ),
+)
+
+
 def request_error(exc: SuspiciousOperation) -> ProblemError:
     """What Django refused while reading the request, as a problem.
 
     Django answers all of these 400; a body over the size limit is 413.
     """
-    if isinstance(exc, RequestDataTooBig):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return ProblemError(
-            413,
-            f"The request body is larger than the limit of {limit} bytes (files not counted).",
-            {BODY: [f"Must be at most {limit} bytes, files not counted."]},
-        )
-    if isinstance(exc, TooManyFieldsSent):
-        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
-        return ProblemError(
-            400,
-            f"The request has more than {limit} query parameters or form fields.",
-            {BODY: [f"Must have at most {limit} parameters or fields."]},
-        )
-    if isinstance(exc, TooManyFilesSent):
-        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
-        return ProblemError(
-            400,
-            f"The request has more than {limit} files.",
-            {BODY: [f"Must have at most {limit} files."]},
-        )
+    for kind, setting, code, detail, message in _READ_LIMITS:
+        if isinstance(exc, kind):
+            limit = getattr(settings, setting)
+            return ProblemError(
+                code, detail.format(limit=limit), {BODY: [message.format(limit=limit)]}
+            )
     return ProblemError(400, "The request was refused as malformed or suspicious.")
 
 
