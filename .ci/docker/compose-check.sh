@@ -68,7 +68,9 @@ if ((${#need[@]})); then
 fi
 
 # --- Host state, recorded before anything changes it ------------------------------
-STATE="$(mktemp -d /tmp/fe-compose.XXXXXX)"
+# A private folder (mktemp's own name under /tmp) for the engine's socket, its
+# config, and the host's state recorded below.
+STATE="$(mktemp -d)"
 chmod 711 "$STATE"
 IP_FORWARD_BEFORE="$(sysctl -n net.ipv4.ip_forward)"
 ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort >"$STATE/links.before"
