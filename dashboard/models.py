@@ -116,6 +116,9 @@ class Job(models.Model):
     original_name = models.CharField(max_length=255)
     aria_ratio = models.FloatField(default=0.5)
     max_face_count = models.PositiveSmallIntegerField(default=10)
+    # The upload submission the job came with (the upload page sends one
+    # request per file, all with the same batch): My jobs says when it is done.
+    batch = models.UUIDField(null=True, blank=True, db_index=True, editable=False)
 
     process_id = models.UUIDField("upstream process ID", null=True, blank=True, db_index=True)
     # The Idempotency-Key of the current submission: every submit of it (a

@@ -61,9 +61,11 @@ def job_create(
     filename: str,
     aria_ratio: float,
     max_face_count: int,
+    batch: uuid.UUID | None = None,
 ) -> Job:
     """Store a validated upload and send it to the API once the row is committed."""
     job = Job(
+        batch=batch,
         team=membership.team,
         uploader=membership.user,
         user_guid=membership.user_guid,
