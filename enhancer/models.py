@@ -95,6 +95,13 @@ class ProcessStatus(models.TextChoices):
     PROCESSING = "Processing"  # a worker holds the claim and runs the engine
     COMPLETED = "Completed"  # its render task has a result to download
     FAILED = "Failed"  # `error_message` says why, in words for the user
+    # Stopped by its application (CancelFaceEnhancing, an extension beyond the
+    # seed): a worker never starts it, or stops at its next progress step.
+    CANCELLED = "Cancelled"
+
+
+# No worker will touch a process in these states again.
+FINISHED_STATUSES = (ProcessStatus.COMPLETED, ProcessStatus.FAILED, ProcessStatus.CANCELLED)
 
 
 class RenderState(models.IntegerChoices):
@@ -106,6 +113,7 @@ class RenderState(models.IntegerChoices):
     some clients write for "done") never mistakes it for a result.
     """
 
+    CANCELLED = -2, "Cancelled"  # negative too: no result will come
     FAILED = -1, "Failed"
     QUEUED = 1, "Queued"
     STARTED = 2, "Started"  # a worker claimed it and reads the upload
@@ -194,7 +202,7 @@ class FaceEnhancerProcess(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (ProcessStatus.COMPLETED, ProcessStatus.FAILED)
+        return self.status in FINISHED_STATUSES
 
 
 class RenderTask(models.Model):

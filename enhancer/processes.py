@@ -51,6 +51,7 @@ NOT_QUEUED = "The service could not queue this image for processing; start it ag
 OUT_OF_MEMORY = (
     "The image needs more memory than this server has; reduce its dimensions and try again."
 )
+CANCELLED_MESSAGE = "The process was cancelled by its application."
 
 
 def time_limit_message() -> str:
@@ -92,6 +93,14 @@ class IdempotencyKeyReused(Exception):
     def __init__(self, process: FaceEnhancerProcess) -> None:
         self.process = process
         super().__init__(f"Idempotency-Key already used by process {process.id}")
+
+
+class ProcessAlreadyFinished(Exception):
+    """Only a Queued or Processing process can be cancelled; this one is `status`."""
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+        super().__init__(f"the process is already {status}")
 
 
 @dataclass(frozen=True)
@@ -250,6 +259,46 @@ def process_fail(*, process_id: uuid.UUID, message: str, claim: Claim | None = N
     return True
 
 
+@transaction.atomic
+def process_cancel(*, process: FaceEnhancerProcess) -> bool:
+    """Cancel a Queued or Processing process; False if it was Cancelled already.
+
+    A conditional update, as every change of state here: a worker that
+    claims the process afterwards finds it finished and does nothing, and one
+    running it loses its claim, so its next progress step stops it (see
+    `_enhance`) and it keeps no result. Raises ProcessAlreadyFinished for a
+    Completed or Failed process.
+    """
+    now = timezone.now()
+    cancelled = FaceEnhancerProcess.objects.filter(
+        pk=process.pk, status__in=[ProcessStatus.QUEUED, ProcessStatus.PROCESSING]
+    ).update(
+        status=ProcessStatus.CANCELLED,
+        error_message=CANCELLED_MESSAGE,
+        finished_at=now,
+        updated_at=now,
+    )
+    process.refresh_from_db()
+    if not cancelled:
+        if process.status == ProcessStatus.CANCELLED:
+            return False  # a second cancel changes nothing and tells nobody again
+        raise ProcessAlreadyFinished(process.status)
+    RenderTask.objects.filter(process=process).update(
+        render_state=RenderState.CANCELLED, updated_at=now
+    )
+    for task in process.render_tasks.all():
+        publish(
+            TASK_COMPLETED,
+            process,
+            task,
+            progress=process.progress,
+            is_successful=False,
+            error_message=CANCELLED_MESSAGE,
+        )
+    logger.info("process %s: cancelled", process.pk)
+    return True
+
+
 def process_run(*, process_id: uuid.UUID) -> Outcome:
     """Claim the process and enhance it, unless another delivery has it or had it."""
     outcome, claim, process = claims.claim(process_id)
@@ -264,7 +313,12 @@ def process_run(*, process_id: uuid.UUID) -> Outcome:
     try:
         _enhance(claim, process)
     except ClaimLost:
-        logger.warning("process %s: taken over by another worker; stopped", process_id)
+        if FaceEnhancerProcess.objects.filter(
+            pk=process_id, status=ProcessStatus.CANCELLED
+        ).exists():
+            logger.info("process %s: cancelled while running; stopped", process_id)
+        else:
+            logger.warning("process %s: taken over by another worker; stopped", process_id)
     except EngineError as e:
         process_fail(process_id=process_id, message=e.message, claim=claim)
     except SoftTimeLimitExceeded:
@@ -291,7 +345,15 @@ def _enhance(claim: Claim, process: FaceEnhancerProcess) -> None:
         options = EnhanceOptions(
             aria_ratio=process.aria_ratio, max_face_count=process.max_face_count
         )
-        result = get_enhancer(engine_config()).enhance(data, options, progress=reporter.engine)
+
+        def engine_progress(percent: float) -> None:
+            # One read per engine step (per stage and per face, not per
+            # pixel): a cancel stops the work at the next step, not at the end.
+            if not claim.rows().exists():
+                raise ClaimLost()
+            reporter.engine(percent)
+
+        result = get_enhancer(engine_config()).enhance(data, options, progress=engine_progress)
         _set_render_state(claim, task, RenderState.STORING)
         reporter.set(97, force=True)
     _store_result(claim, process, task, result)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from enhancer.api.authorization import GenerateJwtTokenView, RefreshJwtTokenView
+from enhancer.api.cancel import CancelFaceEnhancingView
 from enhancer.api.face_enhancing import (
     CheckApplicationAllProgressesView,
     CheckUserProgressView,
@@ -40,6 +41,12 @@ urlpatterns = [
         "api/v1/Image/FaceEnhancing/Download",
         DownloadView.as_view(),
         name="face-enhancing-download",
+    ),
+    # An extension beyond the seed (enhancer.api.cancel).
+    path(
+        "api/v1/Image/FaceEnhancing/CancelFaceEnhancing",
+        CancelFaceEnhancingView.as_view(),
+        name="face-enhancing-cancel",
     ),
 ]
 
