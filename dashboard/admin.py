@@ -27,16 +27,18 @@ admin.site.index_title = "Administration"
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
+    # Status and progress first and short ids, so that they are in view at 1280 px.
     list_display = (
-        "thumbnail",
-        "original_name",
-        "team",
-        "uploader",
         "status",
         "progress",
+        "thumbnail",
+        "name",
+        "team",
+        "uploader",
+        "process",
         "created_at",
     )
-    list_display_links = ("thumbnail", "original_name")
+    list_display_links = ("thumbnail", "name")
     list_filter = ("status", "team", "created_at")
     date_hierarchy = "created_at"
     search_fields = ("original_name", "process_id", "uploader__username")
@@ -105,13 +107,44 @@ class JobAdmin(admin.ModelAdmin):
         url = reverse("dashboard:job-file", args=[job.pk, kind])
         return format_html('<img src="{}" alt="" style="max-width:320px;max-height:240px">', url)
 
+    @admin.display(description="Image", ordering="original_name")
+    def name(self, job: Job) -> str:
+        return format_html(
+            '<span title="{}" style="display:inline-block;max-width:16em;overflow:hidden;'
+            'text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom">{}</span>',
+            job.original_name,
+            job.original_name,
+        )
+
+    @admin.display(description="API process", ordering="process_id")
+    def process(self, job: Job) -> str:
+        """The job's process in this server's API admin (a remote API's is not there)."""
+        if job.process_id is None:
+            return "—"
+        return format_html(
+            '<a href="{}" title="{}"><code style="white-space:nowrap">{}</code></a>',
+            reverse("admin:enhancer_faceenhancerprocess_change", args=[job.process_id]),
+            job.process_id,
+            str(job.process_id)[:8],
+        )
+
     @admin.display(description="Files")
     def links(self, job: Job) -> str:
-        parts = [(reverse("dashboard:job-file", args=[job.pk, "original"]), "original")]
+        parts = [
+            (reverse("dashboard:job", args=[job.pk]), "job page"),
+            (reverse("dashboard:job-file", args=[job.pk, "original"]), "original"),
+        ]
         if job.result:
             parts.append((reverse("dashboard:job-file", args=[job.pk, "result"]), "result"))
         if job.preview:
             parts.append((reverse("dashboard:job-file", args=[job.pk, "preview"]), "preview"))
+        if job.process_id:
+            parts.append(
+                (
+                    reverse("admin:enhancer_faceenhancerprocess_change", args=[job.process_id]),
+                    "API process",
+                )
+            )
         return format_html_join(" · ", '<a href="{}">{}</a>', parts)
 
     @admin.action(description="Retry the selected failed or cancelled jobs")

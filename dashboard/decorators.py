@@ -50,6 +50,20 @@ def member_required(view: View) -> View:
     return cast(View, wrapper)
 
 
+def staff_required(view: View) -> View:
+    """Staff pages: strangers log in on the dashboard's page, members get a
+    dashboard page that says the page is for staff (not the admin's login)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not (request.user.is_active and request.user.is_staff):
+            return render(request, "dashboard/staff_only.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return cast(View, wrapper)
+
+
 def wants_json(request: HttpRequest) -> bool:
     """The upload script and the pollers ask for JSON; a plain form post does not."""
     return "application/json" in request.headers.get("Accept", "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import uuid
 
+from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -29,6 +30,30 @@ from enhancer.models import (
     RenderTask,
 )
 from enhancer.processes import process_delete
+
+# Admin lists at 1280 px: a whole UUID wraps onto several lines and pushes
+# status and progress off-screen, so lists show the first 8 characters (the
+# whole id is in the title and on the change page) and cap long names.
+SHORT_ID = 8
+
+
+def short_id(value: object) -> str:
+    if not value:
+        return "—"
+    text = str(value)
+    return format_html(
+        '<code title="{}" style="white-space:nowrap">{}</code>', text, text[:SHORT_ID]
+    )
+
+
+def narrow(text: object, width: str = "12em") -> str:
+    return format_html(
+        '<span title="{}" style="display:inline-block;max-width:{};overflow:hidden;'
+        'text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom">{}</span>',
+        text,
+        width,
+        text,
+    )
 
 
 def _show_secrets(request: HttpRequest, issued: IssuedCredential) -> None:
@@ -161,16 +186,17 @@ class RenderTaskInline(admin.TabularInline):
 @admin.register(FaceEnhancerProcess)
 class FaceEnhancerProcessAdmin(admin.ModelAdmin):
     list_display = (
-        "id",
-        "application",
-        "user_id",
         "status",
         "progress",
+        "process",
+        "application_name",
+        "user",
         "faces_summary",
         "attempts",
         "created_at",
         "thumbnail",
     )
+    list_display_links = ("process",)
     list_filter = ("status", "application", ProcessUserFilter)
     list_select_related = ("application",)
     search_fields = ("=id", "=user_id", "=render_tasks__id", "=idempotency_key")
@@ -178,7 +204,20 @@ class FaceEnhancerProcessAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [RenderTaskInline]
     fieldsets = (
-        (None, {"fields": ("id", "application", "user_id", "status", "progress", "images")}),
+        (
+            None,
+            {
+                "fields": (
+                    "id",
+                    "application",
+                    "user_id",
+                    "status",
+                    "progress",
+                    "dashboard_job",
+                    "images",
+                )
+            },
+        ),
         ("Parameters", {"fields": ("aria_ratio", "max_face_count")}),
         (
             "Outcome",
@@ -216,7 +255,7 @@ class FaceEnhancerProcessAdmin(admin.ModelAdmin):
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
-        return [f.name for f in FaceEnhancerProcess._meta.fields] + ["images"]
+        return [f.name for f in FaceEnhancerProcess._meta.fields] + ["images", "dashboard_job"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -232,6 +271,37 @@ class FaceEnhancerProcessAdmin(admin.ModelAdmin):
     ) -> None:
         for process in queryset:
             process_delete(process=process)
+
+    @admin.display(description="process", ordering="id")
+    def process(self, process: FaceEnhancerProcess) -> str:
+        return short_id(process.pk)
+
+    @admin.display(description="application", ordering="application__name")
+    def application_name(self, process: FaceEnhancerProcess) -> str:
+        return narrow(process.application)
+
+    @admin.display(description="userId", ordering="user_id")
+    def user(self, process: FaceEnhancerProcess) -> str:
+        return short_id(process.user_id)
+
+    @admin.display(description="dashboard job")
+    def dashboard_job(self, process: FaceEnhancerProcess) -> str:
+        """The dashboard's job that started this process, when this server's dashboard did.
+
+        Looked up by name, not imported: the API does not depend on the dashboard.
+        """
+        try:
+            job_model = apps.get_model("dashboard", "Job")
+        except LookupError:
+            return "—"
+        job = job_model.objects.filter(process_id=process.pk).only("pk", "original_name").first()
+        if job is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:dashboard_job_change", args=[job.pk]),
+            narrow(job.original_name),
+        )
 
     @admin.display(description="faces")
     def faces_summary(self, process: FaceEnhancerProcess) -> str:

@@ -8,17 +8,30 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard import selectors, services
+from dashboard import job_lists, selectors, services
 from dashboard.decorators import MemberRequest, member_required
 from dashboard.models import Job
 from dashboard.views.fragments import render_fragment
 
 
 def my_jobs_context(request: MemberRequest) -> dict[str, Any]:
-    jobs = selectors.member_jobs(request.membership)
-    return {"jobs": jobs, "active": selectors.any_active(jobs)}
+    """One page of the member's jobs for the query in the URL (kept by the live poll)."""
+    query = job_lists.ListQuery.from_get(request.GET)
+    page = job_lists.member_jobs_page(request.membership, query)
+    jobs = list(page.object_list)
+    batch = job_lists.latest_batch(request.membership, now=timezone.now())
+    return {
+        "jobs": jobs,
+        "pager": job_lists.pager(page, query),
+        "query": query,
+        "states": job_lists.STATE_CHOICES,
+        "batch": batch,
+        "failed_count": job_lists.member_failed_count(request.membership),
+        "active": selectors.any_active(jobs) or bool(batch and not batch.finished),
+    }
 
 
 @require_GET
@@ -30,6 +43,7 @@ def my_jobs(request: MemberRequest) -> HttpResponse:
 
 
 def job_context(job: Job) -> dict[str, Any]:
+    job_lists.annotate_queue([job])
     return {
         "job": job,
         "can_retry": job.status in (Job.Status.FAILED, Job.Status.CANCELLED),

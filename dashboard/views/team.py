@@ -14,19 +14,28 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard import selectors
+from dashboard import job_lists, selectors
 from dashboard.decorators import TEAM_SESSION_KEY, MemberRequest, member_required
 from dashboard.views.fragments import render_fragment
 
 
 def team_context(request: MemberRequest) -> dict[str, Any]:
+    """The team's processes for the query in the URL (name, state, member), a page of them."""
     team = request.membership.team
     overview = selectors.team_overview(team)
+    query = job_lists.ListQuery.from_get(request.GET)
+    page = job_lists.page_of(job_lists.filter_team_rows(overview.processes, query), query)
+    rows = list(page.object_list)
+    job_lists.annotate_queue([row.job for row in rows if row.job is not None])
     return {
         "team": team,
         "overview": overview,
+        "rows": rows,
+        "pager": job_lists.pager(page, query),
+        "query": query,
+        "states": job_lists.STATE_CHOICES,
         "active": overview.active,
-        "members": [m.user.get_username() for m in team.memberships.select_related("user")],
+        "members": job_lists.team_member_names(team),
     }
 
 

@@ -8,6 +8,8 @@ leaves nothing behind: it is checked before job_create stores anything.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
@@ -62,6 +64,7 @@ def _receive(request: MemberRequest) -> HttpResponse:
 
     accepted: list[Job] = []
     refused: list[tuple[str, str]] = []
+    batch = _batch(request)
     for image in files:
         problem = image_problem(image)
         if problem:
@@ -74,6 +77,7 @@ def _receive(request: MemberRequest) -> HttpResponse:
                 filename=image.name or "image",
                 aria_ratio=form.cleaned_data["aria_ratio"],
                 max_face_count=form.cleaned_data["max_face_count"],
+                batch=batch,
             )
         )
 
@@ -108,6 +112,15 @@ def _receive(request: MemberRequest) -> HttpResponse:
         accepted=accepted,
         status=200 if accepted else 400,
     )
+
+
+def _batch(request: MemberRequest) -> uuid.UUID:
+    """The upload script sends one request per file, all naming the same batch;
+    a plain form sends them all at once and is a batch of its own."""
+    try:
+        return uuid.UUID(request.POST.get("batch", ""))
+    except ValueError:
+        return uuid.uuid4()
 
 
 def _json_refusal(errors: dict[str, list[str]]) -> JsonResponse:

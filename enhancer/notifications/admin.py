@@ -14,8 +14,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 
+from enhancer.admin import narrow, short_id
 from enhancer.notifications import services
 from enhancer.notifications.deliveries import delivery_resend
 from enhancer.notifications.models import NotificationChannel, WebhookDelivery
@@ -115,14 +117,16 @@ class NotificationChannelAdmin(admin.ModelAdmin):
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = (
-        "webhook_id",
-        "message_type",
-        "channel",
         "status",
         "attempts",
         "last_status_code",
+        "delivery",
+        "message_type",
+        "channel_url",
+        "process",
         "created_at",
     )
+    list_display_links = ("delivery",)
     list_filter = ("status", "message_type")
     search_fields = ("webhook_id", "process_id", "channel__url", "channel__application__name")
     list_select_related = ("channel",)
@@ -134,6 +138,25 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # a log: read it, send again, or delete it
+
+    # Short ids and a capped URL, so that status and attempts stay in view at 1280 px.
+    @admin.display(description="webhook id", ordering="webhook_id")
+    def delivery(self, delivery: WebhookDelivery) -> str:
+        return short_id(delivery.webhook_id)
+
+    @admin.display(description="channel", ordering="channel__url")
+    def channel_url(self, delivery: WebhookDelivery) -> str:
+        return narrow(delivery.channel, "16em")
+
+    @admin.display(description="process", ordering="process_id")
+    def process(self, delivery: WebhookDelivery) -> str:
+        if delivery.process_id is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:enhancer_faceenhancerprocess_change", args=[delivery.process_id]),
+            short_id(delivery.process_id),
+        )
 
     @admin.action(description="Send again now (a fresh attempt budget)")
     def send_again(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:

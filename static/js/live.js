@@ -95,7 +95,8 @@
     }
 
     function poll() {
-      var target = url + (version ? "?v=" + encodeURIComponent(version) : "");
+      // The region's URL carries the page's query (filter, page): keep it.
+      var target = url + (version ? (url.indexOf("?") === -1 ? "?" : "&") + "v=" + encodeURIComponent(version) : "");
       fetch(target, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
         .then(function (response) {
           var type = response.headers.get("Content-Type") || "";
@@ -164,6 +165,16 @@
     frame.addEventListener("pointercancel", stop);
     follow(event);
     range.focus({ preventScroll: true });
+  });
+
+  // --- Select all finished (My jobs) ---------------------------------------------
+
+  document.addEventListener("change", function (event) {
+    var all = event.target;
+    if (!all.matches || !all.matches("[data-select-finished]")) return;
+    all.form.querySelectorAll("input[data-finished]").forEach(function (box) {
+      box.checked = all.checked;
+    });
   });
 
   document.addEventListener("DOMContentLoaded", function () {

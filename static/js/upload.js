@@ -121,9 +121,20 @@
       if (e.dataTransfer && e.dataTransfer.files) add(e.dataTransfer.files);
     });
 
+    // One batch per press of Upload: My jobs says when all of its images are done.
+    var batch = "";
+
+    function newBatch() {
+      if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+      return "xxxxxxxx-xxxx-4xxx-8xxx-xxxxxxxxxxxx".replace(/x/g, function () {
+        return Math.floor(Math.random() * 16).toString(16);
+      });
+    }
+
     function send(item) {
       return new Promise(function (resolve) {
         var data = new FormData();
+        data.append("batch", batch);
         data.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
         data.append("aria_ratio", ratio.value);
         data.append("max_face_count", form.querySelector("[name=max_face_count]").value);
@@ -175,6 +186,7 @@
         return;
       }
       busy = true;
+      batch = newBatch();
       submit.disabled = true;
       summary.textContent = "Uploading " + queue.length + " image" + (queue.length === 1 ? "" : "s") + "…";
       var workers = [];

@@ -20,13 +20,39 @@ from tests.dashboard.pages import member, team  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 
-def test_only_staff_may_see_it(client, member):
+def test_a_member_gets_a_dashboard_page_saying_it_is_for_staff(client, member):
     client.force_login(member.user)
 
     response = client.get(reverse("dashboard:staff-summary"))
 
+    # Not the admin's login: a page in the dashboard's look with a way back.
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "This page is for staff only" in html
+    assert f'href="{reverse("dashboard:jobs")}"' in html
+    assert "Jobs by status" not in html
+    assert client.get(reverse("dashboard:live-staff")).status_code == 403
+
+
+def test_a_stranger_logs_in_on_the_dashboards_page(client):
+    response = client.get(reverse("dashboard:staff-summary"))
+
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("admin:login"))
+    assert response["Location"].startswith(reverse("dashboard:login"))
+
+
+def test_the_summary_updates_by_itself(member, admin_client):
+    job_for(member, status=Job.Status.PROCESSING)
+    page = admin_client.get(reverse("dashboard:staff-summary")).content.decode()
+    assert f'data-live="{reverse("dashboard:live-staff")}"' in page
+    assert "js/live.js" in page
+
+    job_for(member, status=Job.Status.FAILED, error_message="The API went away.")
+    Job.objects.filter(status=Job.Status.FAILED).update(completed_at=timezone.now())
+    body = admin_client.get(reverse("dashboard:live-staff")).json()
+
+    assert body["active"] is True
+    assert "The API went away." in body["html"]
 
 
 def test_counts_failures_and_times(member, admin_client):
