@@ -232,6 +232,18 @@ class FaceEnhancerClient:
                 size=size,
             )
 
+    # --- Beyond the seed ------------------------------------------------------------
+
+    def cancel(self, *, user_id: uuid.UUID, process_id: uuid.UUID) -> dict[str, Any]:
+        """POST /api/v1/Image/FaceEnhancing/CancelFaceEnhancing: this server's extension.
+
+        Idempotent (a Cancelled process answers 200 again), so it is retried
+        like the rest. A finished process is an ApiError 409; AdCreative's API,
+        which has no such operation, answers 404 or 405.
+        """
+        params = {"userId": str(user_id), "imageFaceEnhancerProcessId": str(process_id)}
+        return self._json("POST", "/api/v1/Image/FaceEnhancing/CancelFaceEnhancing", params=params)
+
     # --- Notification channels -------------------------------------------------
 
     def create_webhook_channel(self, *, url: str, include_image_data: bool = False) -> Any:

@@ -123,17 +123,6 @@ def _send_to_submit(job: Job) -> None:
             job.error_message = OUR_QUEUE_DOWN
 
 
-def job_cancel(*, job: Job) -> bool:
-    """Stop following a job. The API has no cancel; its process may still finish."""
-    return bool(
-        Job.objects.filter(pk=job.pk, status__in=Job.ACTIVE).update(
-            status=Job.Status.CANCELLED,
-            error_message="Cancelled by a person.",
-            updated_at=timezone.now(),
-        )
-    )
-
-
 # --- The worker's steps ----------------------------------------------------------
 
 
@@ -208,18 +197,26 @@ def job_submit(*, job_id: uuid.UUID | str) -> bool:
         )
     process_id = uuid.UUID(str(body["imageFaceEnhancerProcessId"]))
     task_id = _first_task_id(body)
-    return bool(
-        Job.objects.filter(pk=job.pk, status__in=Job.UNSENT).update(
-            status=Job.Status.SUBMITTED,
-            error_message="",
-            process_id=process_id,
-            task_id=task_id,
-            progress=int(body.get("progress") or 0),
-            submitted_at=timezone.now(),
-            attempts=0,
-            updated_at=timezone.now(),
-        )
+    moved = Job.objects.filter(pk=job.pk, status__in=Job.UNSENT).update(
+        status=Job.Status.SUBMITTED,
+        error_message="",
+        process_id=process_id,
+        task_id=task_id,
+        progress=int(body.get("progress") or 0),
+        submitted_at=timezone.now(),
+        attempts=0,
+        updated_at=timezone.now(),
     )
+    # Cancelled while the upload was on its way: the process exists now, so
+    # it is linked to the job (the Team page shows it as this job's, not
+    # another client's) and cancelled at the API too.
+    if not moved and Job.objects.filter(
+        pk=job.pk, status=Job.Status.CANCELLED, process_id=None
+    ).update(process_id=process_id, task_id=task_id, updated_at=timezone.now()):
+        from dashboard.cancellation import send_to_cancel_upstream
+
+        send_to_cancel_upstream(job.pk)
+    return bool(moved)
 
 
 @dataclass(frozen=True)
@@ -248,6 +245,15 @@ def job_poll(*, job_id: uuid.UUID | str) -> PollOutcome:
     found = find_process(body, job.process_id)
     if found is None:
         job_fail(job_id=job.pk, message="The Face Enhancer API no longer knows this process.")
+        return PollOutcome(done=True, download=False)
+    if found.cancelled:
+        # Cancelled at the API by someone else (another client of the application).
+        Job.objects.filter(pk=job.pk, status__in=Job.ACTIVE).update(
+            status=Job.Status.CANCELLED,
+            error_message=f"Cancelled at the Face Enhancer API: {found.error_message}"[:2000],
+            completed_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
         return PollOutcome(done=True, download=False)
     if found.failed:
         job_fail(job_id=job.pk, message=found.error_message)

@@ -11,13 +11,16 @@ silently even when a message is lost.
 
 from __future__ import annotations
 
+import logging
 import random
 
 from celery import shared_task
 from django.conf import settings
 
-from dashboard import services
+from dashboard import cancellation, services
 from dashboard.client import ApiError
+
+logger = logging.getLogger(__name__)
 
 
 def _backoff(attempt: int) -> float:
@@ -87,6 +90,23 @@ def job_download_task(self, job_id: str) -> None:  # type: ignore[no-untyped-def
         services.job_download(job_id=job_id)
     except ApiError as e:
         _give_up_or_retry(self, job_id, e)
+
+
+@shared_task(bind=True, name="dashboard.job_cancel_upstream", max_retries=None)
+def job_cancel_upstream_task(self, job_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Tell the API to cancel a cancelled job's process, until it answers or the retries end.
+
+    Giving up is safe: the job is Cancelled here already, and what the API
+    still makes is never downloaded (every later step acts on active jobs only).
+    """
+    try:
+        upstream = cancellation.job_cancel_upstream(job_id=job_id)
+    except ApiError as e:
+        if self.request.retries < settings.DASHBOARD_TASK_RETRIES:
+            raise self.retry(countdown=_backoff(self.request.retries), exc=e) from e
+        logger.warning("job %s: the API was not told to cancel its process (%s)", job_id, e)
+        return
+    cancellation.job_record_cancelled_upstream(job_id=job_id, upstream=upstream)
 
 
 @shared_task(name="dashboard.jobs_sweep")

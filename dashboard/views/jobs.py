@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from dashboard import job_lists, selectors, services
+from dashboard import cancellation, job_lists, selectors, services
 from dashboard.decorators import MemberRequest, member_required
 from dashboard.models import Job
 from dashboard.views.fragments import render_fragment
@@ -84,12 +84,9 @@ def job_retry(request: MemberRequest, job_id: uuid.UUID) -> HttpResponse:
 @member_required
 def job_cancel(request: MemberRequest, job_id: uuid.UUID) -> HttpResponse:
     job = member_job_or_404(request, job_id)
-    if services.job_cancel(job=job):
-        messages.success(
-            request,
-            f"Stopped following {job.original_name}. The API may still finish it; "
-            "retry to get a result.",
-        )
+    cancelled = cancellation.job_cancel(job=job, by=request.user.get_username())
+    if cancelled is not None:
+        messages.success(request, f"{job.original_name}: {job.error_message}")
     else:
         messages.info(request, "This job had already finished.")
     return redirect("dashboard:job", job_id=job.pk)
