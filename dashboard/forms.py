@@ -9,7 +9,8 @@ from django.core.validators import MaxValueValidator
 from django.template.defaultfilters import filesizeformat
 
 from dashboard.models import ApiConnection
-from enhancer.engine import ImageRejected, decode_image
+from enhancer.api.uploads import image_header
+from enhancer.engine import ImageRejected
 
 ACCEPTED_TYPES = "image/jpeg,image/png,image/webp"
 
@@ -51,9 +52,10 @@ class UploadForm(forms.Form):
 def image_problem(upload: UploadedFile) -> str | None:
     """Why an uploaded file cannot be enhanced, in words for a person, or None.
 
-    The bytes decide, never the name or the browser's content type: the same
-    decoder the engine uses reads the whole image, so a file accepted here is
-    one the API accepts too.
+    The bytes decide, never the name or the browser's content type: the API's
+    own header check (format, dimensions, frames, the pixel limit), so a file
+    accepted here is one the API accepts too. Its pixels are not decoded in the
+    web process; a file damaged past its header fails in the worker, saying so.
     """
     limit = settings.FACE_ENHANCING_MAX_UPLOAD_BYTES
     if upload.size is not None and upload.size > limit:
@@ -65,7 +67,7 @@ def image_problem(upload: UploadedFile) -> str | None:
     data = upload.read()
     upload.seek(0)
     try:
-        decode_image(data, max_pixels=settings.FACE_ENHANCER_MAX_PIXELS)
+        image_header(data, max_pixels=settings.FACE_ENHANCER_MAX_PIXELS)
     except ImageRejected as e:
         return e.message
     return None

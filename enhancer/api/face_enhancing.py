@@ -99,8 +99,10 @@ class StartFaceEnhancingView(FaceEnhancingView):
         tags=[TAG],
         summary="Start a face enhancing process for an uploaded image",
         description=(
-            "Validates every field and the image (by its content) before storing anything, "
-            "then queues the process and answers it with status Queued. Follow it with "
+            "Validates every field and the image (its format, dimensions and frames, read "
+            "from its header) before storing anything, then queues the process and answers "
+            "it with status Queued; an image damaged past its header fails its process, with "
+            "an errorMessage saying so, once a worker decodes it. Follow it with "
             "CheckUserProgress or the application's notification channel; download the "
             "result when status is Completed. The application needs an active notification "
             "channel unless the server is configured otherwise. When the queue is down the "

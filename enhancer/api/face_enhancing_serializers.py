@@ -11,8 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from enhancer.api.uploads import safe_file_name
-from enhancer.engine import EnhanceOptions, ImageRejected, InvalidOption, decode_image
+from enhancer.api.uploads import image_header, safe_file_name
+from enhancer.engine import EnhanceOptions, ImageRejected, InvalidOption
 from enhancer.engine_config import engine_config
 from enhancer.models import FaceEnhancerProcess, ProcessStatus, RenderState, RenderTask
 from enhancer.processes import AcceptedUpload
@@ -76,15 +76,16 @@ class FaceEnhancingStartSerializer(serializers.Serializer):
         file.seek(0)
         data = file.read()
         try:
-            decoded = decode_image(data, max_pixels=settings.FACE_ENHANCER_MAX_PIXELS)
+            # The header only: the worker decodes the pixels (enhancer/api/uploads.py).
+            header = image_header(data, max_pixels=settings.FACE_ENHANCER_MAX_PIXELS)
         except ImageRejected as e:
             raise serializers.ValidationError(e.message) from None
         return AcceptedUpload(
             data=data,
             name=safe_file_name(file.name),
-            format=decoded.format,
-            width=decoded.width,
-            height=decoded.height,
+            format=header.format,
+            width=header.width,
+            height=header.height,
         )
 
 

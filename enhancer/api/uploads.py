@@ -1,5 +1,11 @@
 """Reading `uploadedImage` from a multipart body without trusting its size or name.
 
+The web process checks an image by its header alone (image_header): format,
+dimensions, frames and the pixel limit, without decoding a pixel, so a
+40 MP upload costs the web its bytes, not the ~250 MB of its pixels. The
+worker decodes it in full; a file damaged past its header fails its process
+there with the engine's message.
+
 Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not count file data, so without a
 limit a client could stream gigabytes into a temporary file. UploadLimit sits
 in front of Django's own upload handlers: it passes on the first file of the
@@ -10,11 +16,18 @@ remembering why for the error message.
 
 from __future__ import annotations
 
+import io
+import warnings
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.uploadhandler import FileUploadHandler
 from django.utils.text import get_valid_filename
+from PIL import Image
+
+from enhancer.engine import AnimatedImage, CorruptImage, ImageTooLarge
+from enhancer.engine.decoding import sniff_format
 
 
 class UploadLimit(FileUploadHandler):
@@ -64,3 +77,45 @@ def download_file_name(upload_name: str, extension: str, *, preview: bool) -> st
     stem = PurePath(upload_name).stem or "image"
     suffix = "-enhanced-preview" if preview else "-enhanced"
     return f"{stem}{suffix}.{extension.lstrip('.')}"
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    format: str  # "JPEG", "PNG" or "WEBP", from the bytes
+    width: int
+    height: int
+
+
+def image_header(data: bytes, *, max_pixels: int) -> ImageHeader:
+    """What the header says, checked as the engine checks it; no pixel is decoded.
+
+    Raises the engine's ImageRejected errors (same messages as the worker's
+    decoder): not JPEG, PNG or WebP, an unreadable header, over `max_pixels`,
+    or animated. Pillow's Image.open reads only the header; load() is never
+    called here.
+    """
+    fmt = sniff_format(data)
+    too_large = "and the limit is {:.1f} MP; reduce its dimensions and try again."
+    with warnings.catch_warnings():
+        # Pillow's bomb and metadata warnings: the limit below is ours.
+        warnings.simplefilter("ignore")
+        try:
+            image = Image.open(io.BytesIO(data), formats=[fmt])
+        except Image.DecompressionBombError:
+            # Pillow's own hard limit (~178 MP), above any limit of ours.
+            raise ImageTooLarge(
+                "The image has more than 178 MP " + too_large.format(max_pixels / 1e6)
+            ) from None
+        except Exception:
+            raise CorruptImage() from None  # right magic bytes, unreadable header
+        width, height = image.size
+        if width < 1 or height < 1:
+            raise CorruptImage()
+        if width * height > max_pixels:
+            raise ImageTooLarge(
+                f"The image is {width}x{height} pixels ({width * height / 1e6:.1f} MP) "
+                + too_large.format(max_pixels / 1e6)
+            )
+        if getattr(image, "is_animated", False) or getattr(image, "n_frames", 1) > 1:
+            raise AnimatedImage()
+    return ImageHeader(format=fmt, width=width, height=height)
