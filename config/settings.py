@@ -111,7 +111,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections persist (conn_max_age above) as on PostgreSQL: opening one
+    # and running the pragmas again cost more than a progress read's queries
+    # (docs/performance.md). In autocommit a kept connection holds no lock.
     # A file, not memory, so that a worker process started by the tests sees
     # the same test database; one per test run, so that runs side by side
     # don't delete each other's.
