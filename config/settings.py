@@ -10,6 +10,7 @@ PostgreSQL and REDIS_URL to an external Redis.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     # Outermost, so that no HTML error page leaves under /api/.
     "enhancer.problems.ProblemDetailsMiddleware",
     "enhancer.api.content_length.ContentLengthRequired",
+    "enhancer.api.request_limits.RequestLimits",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -361,10 +363,20 @@ NOTIFICATION_CHANNEL_REQUIRED = env_bool("NOTIFICATION_CHANNEL_REQUIRED", True)
 NOTIFICATION_CHANNELS_PER_APPLICATION_MAX = env_int(
     "NOTIFICATION_CHANNELS_PER_APPLICATION_MAX", 10, minimum=1, maximum=1000
 )
-# SSRF guard: a webhook URL is chosen by a client, so the addresses its host
-# resolves to are checked when the channel is saved and again at connect time.
-# Loopback is allowed by default so the dashboard on the same host can receive.
-NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK = env_bool("NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK", True)
+# SSRF guard: a webhook URL (or an AMQP host) is chosen by a client, so the
+# addresses its host resolves to are checked when the channel is saved and
+# again at connect time. Loopback is refused unless the operator allows it:
+# a tenant must not reach what listens on the server itself (Redis, the
+# database). NOTIFICATION_WEBHOOK_LOOPBACK_PORTS opens single loopback ports
+# only: `make run` (bin/run) opens its web port, where the dashboard's own
+# webhook receiver listens.
+NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK = env_bool("NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK", False)
+_loopback_ports = env_list("NOTIFICATION_WEBHOOK_LOOPBACK_PORTS", [])
+if not all(port.isdigit() and 0 < int(port) < 65536 for port in _loopback_ports):
+    raise ImproperlyConfigured(
+        f"NOTIFICATION_WEBHOOK_LOOPBACK_PORTS={','.join(_loopback_ports)!r} must be port numbers"
+    )
+NOTIFICATION_WEBHOOK_LOOPBACK_PORTS = [int(port) for port in _loopback_ports]
 NOTIFICATION_WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool(
     "NOTIFICATION_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False
 )
@@ -487,10 +499,27 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Request limits (enhancer/api/request_limits.py) -----------------------------
+
+# Longest request URI (path and query, as sent) and header value, in bytes.
+# gunicorn's own limits are set higher (config/supervisor.py, docker-compose.yml)
+# so that these answer first, as problem details under /api/ (414 and 431).
+REQUEST_URI_MAX_LENGTH = env_int("REQUEST_URI_MAX_LENGTH", 8190, minimum=256, maximum=1_000_000)
+REQUEST_HEADER_MAX_SIZE = env_int("REQUEST_HEADER_MAX_SIZE", 8190, minimum=256, maximum=60_000)
+
 # --- Operations (operations/) ----------------------------------------------------
 
-# GET /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>` when set.
+# GET /metrics answers only with `Authorization: Bearer <METRICS_TOKEN>` when set;
+# without a token, only to scrapers in METRICS_ALLOWED_NETWORKS (CIDRs; loopback
+# by default). Never open to anyone: the counts are the tenants' business.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(network, strict=False)
+        for network in env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])
+    ]
+except ValueError as e:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {e}") from None
 # Finished processes and jobs, their files and webhook deliveries older than
 # this many days are deleted (hourly). 0 keeps everything.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 30, minimum=0)

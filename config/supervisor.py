@@ -84,6 +84,11 @@ def programs(var_dir: Path) -> list[Program]:
                 # gunicorn 27's control socket defaults to one path per user
                 # (~/.gunicorn/): two stacks on one machine would share it.
                 "--no-control-socket",
+                # Over-long request lines and header fields reach Django, which
+                # answers them as problem details (enhancer/api/request_limits.py);
+                # gunicorn's own refusal is an HTML page. 0 = gunicorn's 1 MiB cap.
+                "--limit-request-line", "0",
+                "--limit-request-field_size", "65536",
             ],
             20,
             15,

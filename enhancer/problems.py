@@ -45,6 +45,7 @@ TITLES = {
     413: "Payload Too Large",
     414: "URI Too Long",
     415: "Unsupported Media Type",
+    431: "Request Header Fields Too Large",
     429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
@@ -59,6 +60,7 @@ TYPES = {
     413: "https://tools.ietf.org/html/rfc9110#section-15.5.14",
     414: "https://tools.ietf.org/html/rfc9110#section-15.5.15",
     415: "https://tools.ietf.org/html/rfc9110#section-15.5.16",
+    431: "https://www.rfc-editor.org/rfc/rfc6585#section-5",
     500: "https://tools.ietf.org/html/rfc9110#section-15.6.1",
     503: "https://tools.ietf.org/html/rfc9110#section-15.6.4",
 }

@@ -9,6 +9,7 @@ queries.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -117,9 +118,22 @@ registry = CollectorRegistry(auto_describe=False)
 registry.register(FaceEnhancerCollector())  # type: ignore[arg-type]
 
 
+def _from_allowed_network(request: HttpRequest) -> bool:
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(address in network for network in settings.METRICS_ALLOWED_NETWORKS)
+
+
 @never_cache
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
+    """Protected either way (issue 12): the counts tell how busy each tenant keeps us.
+
+    With METRICS_TOKEN the bearer token is the key, from anywhere; without it
+    only a scraper in METRICS_ALLOWED_NETWORKS (loopback by default) is served.
+    """
     token = settings.METRICS_TOKEN
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -129,4 +143,10 @@ def metrics(request: HttpRequest) -> HttpResponse:
                 status=401,
                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
             )
+    elif not _from_allowed_network(request):
+        return HttpResponse(
+            "Metrics are served to METRICS_ALLOWED_NETWORKS only, or with METRICS_TOKEN.",
+            status=403,
+            content_type="text/plain",
+        )
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

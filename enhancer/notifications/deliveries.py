@@ -33,6 +33,8 @@ from enhancer.notifications.ssrf import UrlRefused, guarded_session
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "FaceEnhancer-Webhooks/1.0"
+# What a tenant reads of any attempt that got no HTTP answer (see the attempt).
+NOT_DELIVERED = "No HTTP answer from the receiver (unreachable, too slow, or not an HTTP server)."
 
 
 def attempt_time_limit() -> float:
@@ -187,12 +189,13 @@ def webhook_delivery_attempt(*, delivery_id: int) -> Outcome | None:
     except UrlRefused as e:
         _record(delivery, status=DeliveryStatus.FAILED, last_status_code=None, last_error=str(e))
         return Outcome(DeliveryStatus.FAILED)
-    except (requests.Timeout, SoftTimeLimitExceeded):
-        return _fail_or_retry(
-            delivery, status_code=None, error="The receiver did not answer in time."
-        )
-    except requests.RequestException as e:
-        return _fail_or_retry(delivery, status_code=None, error=f"Could not connect: {e}")
+    except (requests.RequestException, SoftTimeLimitExceeded) as e:
+        # One wording for a refused connection, a timeout and an answer that
+        # is not HTTP: the log is the tenant's, and distinct words would let
+        # it map what listens on which port of a host. Operators get the
+        # cause in the server log.
+        logger.info("webhook delivery %s not delivered: %r", delivery.pk, e)
+        return _fail_or_retry(delivery, status_code=None, error=NOT_DELIVERED)
 
     if 200 <= status_code < 300:
         _record(

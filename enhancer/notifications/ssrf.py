@@ -7,8 +7,10 @@ addresses that are not public:
 
 - always: unspecified (0.0.0.0 reaches the host itself), link-local (cloud
   metadata), multicast and reserved addresses;
-- loopback unless NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK (true by default so the
-  dashboard on the same host can receive);
+- loopback unless NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK (false by default: a
+  tenant must not reach what listens on the server itself), or the port is one
+  of NOTIFICATION_WEBHOOK_LOOPBACK_PORTS (`make run` opens its own web port,
+  where the dashboard's receiver listens);
 - every other non-global address (RFC 1918, IPv6 unique-local, carrier-grade
   NAT, ...) unless NOTIFICATION_WEBHOOK_ALLOW_PRIVATE_ADDRESSES.
 
@@ -66,11 +68,12 @@ def address_refusal(address: IPAddress, *, allow_loopback: bool, allow_private: 
     return None if allow_private else "a private address"
 
 
-def _refusal(address: IPAddress) -> str | None:
+def _refusal(address: IPAddress, port: int) -> str | None:
     # Read at call time, so a changed setting applies without a restart of the check.
     return address_refusal(
         address,
-        allow_loopback=settings.NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK,
+        allow_loopback=settings.NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK
+        or port in settings.NOTIFICATION_WEBHOOK_LOOPBACK_PORTS,
         allow_private=settings.NOTIFICATION_WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
     )
 
@@ -87,7 +90,7 @@ def permitted_addresses(host: str, port: int) -> list[str]:
     addresses: list[str] = []
     for _family, _type, _proto, _canonname, sockaddr in infos:
         text = str(sockaddr[0])
-        reason = _refusal(ipaddress.ip_address(text.split("%", 1)[0]))
+        reason = _refusal(ipaddress.ip_address(text.split("%", 1)[0]), port)
         if reason is not None:
             raise UrlRefused(f"The host {host} resolves to {text}, {reason}.")
         if text not in addresses:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -60,14 +64,44 @@ def test_the_settings_open_loopback_and_private_addresses_only():
     assert refusal("224.0.0.1") == "a multicast address"
 
 
-def test_loopback_is_allowed_by_default_and_private_addresses_are_not():
-    from django.conf import settings
+def test_loopback_and_private_addresses_are_refused_by_default():
+    # The settings as a server without any environment reads them (the test
+    # run itself allows loopback for its receivers, see tests/conftest.py).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFICATION_WEBHOOK_")}
+    code = (
+        "from django.conf import settings; "
+        "print(settings.NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK, "
+        "settings.NOTIFICATION_WEBHOOK_ALLOW_PRIVATE_ADDRESSES, "
+        "settings.NOTIFICATION_WEBHOOK_LOOPBACK_PORTS)"
+    )
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    ).stdout
+    assert out.splitlines()[-1].split() == ["False", "False", "[]"]
 
-    assert settings.NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK is True
-    assert settings.NOTIFICATION_WEBHOOK_ALLOW_PRIVATE_ADDRESSES is False
-    url_check("http://127.0.0.1:8000/webhooks/face-enhancer/1")
+
+def test_loopback_refused_unless_allowed_or_its_port_is_opened(settings):
+    settings.NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK = False
+    settings.NOTIFICATION_WEBHOOK_LOOPBACK_PORTS = []
+    # Redis, by the decimal form of 127.0.0.1 the issue probed with.
+    for url in ("http://127.0.0.1:8000/webhooks/face-enhancer/1", "http://2130706433:6379/"):
+        with pytest.raises(UrlRefused, match="loopback address"):
+            url_check(url)
     with pytest.raises(UrlRefused, match="private address"):
         url_check("http://10.0.0.1/hook")
+
+    # make run's setting: its own web port only, where the dashboard receives.
+    settings.NOTIFICATION_WEBHOOK_LOOPBACK_PORTS = [8000]
+    url_check("http://127.0.0.1:8000/webhooks/face-enhancer/1")
+    with pytest.raises(UrlRefused, match="loopback address"):
+        url_check("http://2130706433:6379/")
+    with pytest.raises(UrlRefused, match="loopback address"):
+        url_check("http://127.0.0.1/")  # port 80 is not 8000
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 
 import pytest
@@ -69,3 +70,32 @@ def test_a_configured_token_is_required(client, settings):
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
     assert ok.status_code == 200
+
+
+@pytest.mark.django_db
+def test_without_a_token_only_allowed_networks_are_served(client, settings):
+    settings.METRICS_TOKEN = ""
+
+    # The default: loopback only, so a scraper elsewhere needs a token or a network.
+    refused = client.get("/metrics", REMOTE_ADDR="203.0.113.7")
+    assert refused.status_code == 403
+    assert b"face_enhancer" not in refused.content
+    assert b"METRICS_ALLOWED_NETWORKS" in refused.content
+    assert b"face_enhancer_processes" in client.get("/metrics", REMOTE_ADDR="127.0.0.1").content
+
+    settings.METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network("203.0.113.0/24")]
+    served = client.get("/metrics", REMOTE_ADDR="203.0.113.7")
+    assert served.status_code == 200
+    assert b"face_enhancer_processes" in served.content
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_token_is_required_even_from_an_allowed_network(client, settings):
+    settings.METRICS_TOKEN = "scrape-me"
+
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 401
+    ok = client.get(
+        "/metrics", REMOTE_ADDR="198.51.100.1", headers={"Authorization": "Bearer scrape-me"}
+    )
+    assert b"face_enhancer_processes" in ok.content
