@@ -183,3 +183,18 @@ class Job(models.Model):
         if self.completed_at is None:
             return None
         return (self.completed_at - self.created_at).total_seconds()
+
+
+class EarlierProcess(models.Model):
+    """An API process a job had before it was retried (after a cancel or a failure).
+
+    The API keeps every process, and lists them on the Team page; without this
+    link a retried job's earlier process would read as another client's.
+    """
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="earlier_processes")
+    process_id = models.UUIDField("upstream process ID", db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.process_id} (earlier process of {self.job_id})"

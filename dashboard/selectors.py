@@ -26,7 +26,7 @@ from kombu.exceptions import ChannelError
 
 from dashboard import services
 from dashboard.client import ApiError, ApiUnreachable, FaceEnhancerClient
-from dashboard.models import ApiConnection, Job, Membership, Team
+from dashboard.models import ApiConnection, EarlierProcess, Job, Membership, Team
 from dashboard.progress import ProcessSnapshot, processes_in, snapshot
 
 # --- Members and their jobs ----------------------------------------------------------
@@ -205,6 +205,11 @@ def team_overview(team: Team) -> TeamOverview:
         job.process_id: job
         for job in Job.objects.filter(team=team, process_id__in=ids).select_related("uploader")
     }
+    # A retried job's earlier processes (cancelled, failed) are its own too, not another client's.
+    for earlier in EarlierProcess.objects.filter(job__team=team, process_id__in=ids).select_related(
+        "job__uploader"
+    ):
+        jobs.setdefault(earlier.process_id, earlier.job)
     members = {
         str(m.user_guid): m.user.get_username()
         for m in Membership.objects.filter(team=team).select_related("user")

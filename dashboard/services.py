@@ -22,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from dashboard.client import ApiError, Connection, FaceEnhancerClient
-from dashboard.models import ApiConnection, Job, Membership
+from dashboard.models import ApiConnection, EarlierProcess, Job, Membership
 from dashboard.progress import find_process
 
 logger = logging.getLogger(__name__)
@@ -86,6 +86,15 @@ def job_create(
 @transaction.atomic
 def job_retry(*, job: Job) -> bool:
     """Start a failed or cancelled job again, as a new upstream process."""
+    earlier = (
+        Job.objects.select_for_update()
+        .filter(pk=job.pk, status__in=[Job.Status.FAILED, Job.Status.CANCELLED])
+        .values_list("process_id", flat=True)
+        .first()
+    )
+    if earlier is not None:
+        # The API keeps the old process: the Team page still shows it as this job's.
+        EarlierProcess.objects.create(job_id=job.pk, process_id=earlier)
     updated = Job.objects.filter(
         pk=job.pk, status__in=[Job.Status.FAILED, Job.Status.CANCELLED]
     ).update(

@@ -197,6 +197,14 @@ def test_a_cancelled_job_can_be_retried_as_a_new_process(
     assert job.process_id != first
     assert FaceEnhancerProcess.objects.get(pk=first).status == ProcessStatus.CANCELLED
     assert _process(job).status == ProcessStatus.QUEUED
+    # The Team page shows both processes as this job's: the cancelled one is
+    # not "another client's" beside the retried copy.
+    team = member_client.get(reverse("dashboard:team")).content.decode()
+    link = f'href="{reverse("dashboard:job", args=[job.pk])}">photo.jpg</a>'
+    assert team.count(link) == 2
+    assert '<span class="badge badge-cancelled">Cancelled</span>' in team
+    assert '<span class="badge badge-submitted">Queued</span>' in team
+    assert "Other client" not in team
 
 
 def test_a_process_cancelled_by_another_client_cancels_the_job_at_the_next_poll(
