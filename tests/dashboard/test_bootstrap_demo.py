@@ -14,6 +14,13 @@ from dashboard.models import Membership
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def own_var_dir(settings, tmp_path):
+    """The demo passwords are kept in VAR_DIR: never the developer's own var/."""
+    settings.VAR_DIR = tmp_path
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _bootstrap() -> str:
     out = io.StringIO()
     call_command("bootstrap_demo", stdout=out)
@@ -43,3 +50,34 @@ def test_an_older_demo_admin_joins_the_team_on_the_next_run(settings):
 
     assert Membership.objects.filter(user=admin, team__name="Demo team").count() == 1
     assert "shown once" not in again  # no password is made or printed again
+
+
+def _logins() -> str:
+    out = io.StringIO()
+    call_command("demo_logins", stdout=out)
+    return out.getvalue()
+
+
+def test_demo_logins_prints_the_logins_again_in_a_box(settings):
+    made = _bootstrap()
+    password = made.split("Demo member login (shown once): demo / ")[1].split()[0]
+
+    shown = _logins()
+
+    assert shown.strip().startswith("┌") and shown.strip().endswith("┘")
+    assert f"demo / {password}" in shown
+    assert "admin / " in shown and "/admin/" in shown and "/api/docs/" in shown
+    assert oct((settings.VAR_DIR / "demo-logins").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_changed_password_is_not_printed(settings):
+    made = _bootstrap()
+    password = made.split("Demo member login (shown once): demo / ")[1].split()[0]
+    user = get_user_model().objects.get(username="demo")
+    user.set_password("something-else-42")
+    user.save()
+
+    shown = _logins()
+
+    assert password not in shown
+    assert "password changed since; manage.py changepassword demo" in shown

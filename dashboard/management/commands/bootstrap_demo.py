@@ -3,7 +3,8 @@
 An admin account, an API application on this server, a demo team connected
 to it, and a demo member; the admin is a member of the team as well.
 Idempotent: run again, it creates nothing new and prints no secret again
-(secrets are printed only when they are made).
+(secrets are printed only when they are made). The demo passwords alone are
+also kept in VAR_DIR/demo-logins (mode 600) for `manage.py demo_logins`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from dashboard.management.commands.demo_logins import remember
 from dashboard.models import ApiConnection, Membership, Team
 from enhancer.credentials import IssuedCredential, application_create, credential_rotate
 from enhancer.models import Application
@@ -46,6 +48,8 @@ class Command(BaseCommand):
         if User.objects.filter(username=username).exists():
             return None
         password = secrets.token_urlsafe(12)
+        # Kept for `manage.py demo_logins` (and `make run`'s last lines) to print again.
+        remember(username, password)
         if superuser:
             User.objects.create_superuser(username, email="", password=password)
         else:
