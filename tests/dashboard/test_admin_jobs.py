@@ -10,7 +10,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from dashboard.models import ApiConnection, Job
+from dashboard.models import ApiConnection, Job, Membership
 from tests.dashboard.factories import job_for
 from tests.dashboard.pages import member, submitted, team  # noqa: F401
 
@@ -137,3 +137,47 @@ def test_the_admin_index_links_the_staff_summary(admin_client):
     html = admin_client.get(reverse("admin:index")).content.decode()
 
     assert reverse("dashboard:staff-summary") in html
+
+
+def test_lists_show_status_and_progress_first_with_short_ids(member, admin_client, alice):
+    from tests.api.face_enhancing_support import make_process
+
+    process = make_process(alice.application)
+    job = job_for(member, "portrait.jpg", status=Job.Status.SUBMITTED, process_id=process.id)
+    html = admin_client.get(reverse(CHANGELIST)).content.decode()
+    headers = html[html.index('id="result_list"') :].split("</thead>")[0]
+    assert headers.index("column-status") < headers.index("column-progress")
+    assert headers.index("column-progress") < headers.index("column-thumbnail")
+    # The job's API process: its first 8 characters, linked to the process in the admin.
+    process_url = reverse("admin:enhancer_faceenhancerprocess_change", args=[process.id])
+    assert f'<a href="{process_url}" title="{process.id}">' in html
+    assert f">{str(process.id)[:8]}</code>" in html and f">{process.id}</code>" not in html
+
+    processes = admin_client.get(
+        reverse("admin:enhancer_faceenhancerprocess_changelist")
+    ).content.decode()
+    headers = processes[processes.index('id="result_list"') :].split("</thead>")[0]
+    assert headers.index("column-status") < headers.index("column-progress")
+    assert headers.index("column-progress") < headers.index("column-process")
+    assert f">{str(process.id)[:8]}</code>" in processes
+
+    # And back: the process's page links the dashboard's job.
+    page = admin_client.get(process_url).content.decode()
+    assert reverse("admin:dashboard_job_change", args=[job.pk]) in page
+    # The job's own admin page links its dashboard page and its process.
+    page = admin_client.get(reverse("admin:dashboard_job_change", args=[job.pk])).content.decode()
+    assert reverse("dashboard:job", args=[job.pk]) in page and process_url in page
+
+
+def test_the_job_page_links_staff_to_the_admin_and_not_members(member, admin_user, client):
+    job = job_for(member, "portrait.jpg", process_id=uuid.uuid4())
+    admin_url = reverse("admin:dashboard_job_change", args=[job.pk])
+
+    client.force_login(member.user)
+    assert admin_url not in client.get(reverse("dashboard:job", args=[job.pk])).content.decode()
+
+    Membership.objects.create(team=member.team, user=admin_user)
+    client.force_login(admin_user)
+    html = client.get(reverse("dashboard:job", args=[job.pk])).content.decode()
+    assert admin_url in html
+    assert reverse("admin:enhancer_faceenhancerprocess_change", args=[job.process_id]) in html
