@@ -28,6 +28,7 @@ from enhancer.api.face_enhancing_serializers import (
     FaceEnhancingStartSerializer,
     ImageFaceEnhancerProcessPageSerializer,
     ImageFaceEnhancerProcessSerializer,
+    page_body,
 )
 from enhancer.api.parameters import single_values, valid_query
 from enhancer.api.schema import CREDENTIAL_HEADERS, PROBLEM
@@ -233,7 +234,7 @@ def _page_response(page: selectors.ProcessPage, nothing: str) -> Response:
             f"Page {page.page} is past the last page ({page.total_pages}).",
             {"page": [f"Must be at most {page.total_pages}."]},
         )
-    return Response(ImageFaceEnhancerProcessPageSerializer(page).data)
+    return Response(page_body(page))
 
 
 _LIST_RESPONSES = {
@@ -256,12 +257,13 @@ class CheckUserProgressView(FaceEnhancingView):
     )
     def get(self, request: Request) -> Response:
         query = valid_query(CheckUserProgressQuery, request.query_params)
-        processes = selectors.processes_of(
+        page = selectors.progress_page(
             application=request.auth,
             user_id=query["userId"],
             process_id=query.get("imageFaceEnhancerProcessId"),
+            page=query["page"],
+            page_size=query["pageSize"],
         )
-        page = selectors.process_page(processes, page=query["page"], page_size=query["pageSize"])
         return _page_response(page, "No face enhancing process matches this userId and id.")
 
 
@@ -276,8 +278,9 @@ class CheckApplicationAllProgressesView(FaceEnhancingView):
     def get(self, request: Request) -> Response:
         query = valid_query(CheckApplicationAllProgressesQuery, request.query_params)
         application = require_own_application(request, query["applicationId"])
-        processes = selectors.processes_of(application=application)
-        page = selectors.process_page(processes, page=query["page"], page_size=query["pageSize"])
+        page = selectors.progress_page(
+            application=application, page=query["page"], page_size=query["pageSize"]
+        )
         return _page_response(page, "The application has no face enhancing process.")
 
 

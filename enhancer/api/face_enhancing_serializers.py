@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -16,6 +17,7 @@ from enhancer.engine import EnhanceOptions, ImageRejected, InvalidOption
 from enhancer.engine_config import engine_config
 from enhancer.models import FaceEnhancerProcess, ProcessStatus, RenderState, RenderTask
 from enhancer.processes import AcceptedUpload
+from enhancer.selectors import ProcessPage
 
 ARIA_RATIO_HELP = (
     "How much area around each face is enhanced, 0 to 1: 0 = the inner face (brows to "
@@ -222,16 +224,25 @@ class ImageFaceEnhancerProcessSerializer(serializers.Serializer):
         return process_body(process)
 
 
-_DATETIME = serializers.DateTimeField()
+def _datetime(value: datetime | None, zone: tzinfo) -> str | None:
+    """DRF's DateTimeField output (ISO 8601, "Z" for UTC) without its per-call lookups:
+    seven per process were a third of a page's body."""
+    if value is None:
+        return None
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def _datetime(value: datetime | None) -> str | None:
-    return None if value is None else _DATETIME.to_representation(value)
+def process_body(
+    process: FaceEnhancerProcess, tasks: list[RenderTask] | None = None
+) -> dict[str, Any]:
+    """What ImageFaceEnhancerProcessSerializer's fields render, built in one go.
 
-
-def process_body(process: FaceEnhancerProcess) -> dict[str, Any]:
-    """What ImageFaceEnhancerProcessSerializer's fields render, built in one go."""
-    tasks = list(process.render_tasks.all())  # prefetched by the selectors
+    `tasks`: the process's render tasks when read apart (selectors.progress_page).
+    """
+    if tasks is None:
+        tasks = list(process.render_tasks.all())  # prefetched by the selectors
+    zone = timezone.get_current_timezone()  # what DRF's DateTimeField converts to
     return {
         "imageFaceEnhancerProcessId": str(process.id),
         "taskId": str(tasks[0].id) if tasks else None,
@@ -271,16 +282,16 @@ def process_body(process: FaceEnhancerProcess) -> dict[str, Any]:
                 "previewSize": task.preview_size,
                 "width": task.width,
                 "height": task.height,
-                "createdAt": _datetime(task.created_at),
-                "updatedAt": _datetime(task.updated_at),
-                "completedAt": _datetime(task.completed_at),
+                "createdAt": _datetime(task.created_at, zone),
+                "updatedAt": _datetime(task.updated_at, zone),
+                "completedAt": _datetime(task.completed_at, zone),
             }
             for task in tasks
         ],
-        "createdAt": _datetime(process.created_at),
-        "updatedAt": _datetime(process.updated_at),
-        "startedAt": _datetime(process.started_at),
-        "completedAt": _datetime(process.finished_at),
+        "createdAt": _datetime(process.created_at, zone),
+        "updatedAt": _datetime(process.updated_at, zone),
+        "startedAt": _datetime(process.started_at, zone),
+        "completedAt": _datetime(process.finished_at, zone),
     }
 
 
@@ -292,3 +303,16 @@ class ImageFaceEnhancerProcessPageSerializer(serializers.Serializer):
     totalPages = serializers.IntegerField(source="total_pages")
     hasPreviousPage = serializers.BooleanField(source="has_previous_page")
     hasNextPage = serializers.BooleanField(source="has_next_page")
+
+
+def page_body(page: ProcessPage) -> dict[str, Any]:
+    """What ImageFaceEnhancerProcessPageSerializer renders, built in one go (as process_body)."""
+    return {
+        "items": [process_body(process, page.tasks_of(process)) for process in page.items],
+        "page": page.page,
+        "pageSize": page.page_size,
+        "totalCount": page.total_count,
+        "totalPages": page.total_pages,
+        "hasPreviousPage": page.has_previous_page,
+        "hasNextPage": page.has_next_page,
+    }

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 
+from enhancer import selectors
+from enhancer.api.face_enhancing_serializers import ImageFaceEnhancerProcessPageSerializer
 from enhancer.models import ProcessStatus, RenderState
 from tests.api.face_enhancing_support import (
     USER_PROGRESS_URL,
@@ -224,3 +227,29 @@ def test_the_number_of_queries_does_not_grow_with_the_page(
     with django_assert_max_num_queries(6):
         response = _get(client, alice_headers, userId=str(ANN))
     assert len(response.json()["items"]) == 15
+
+
+def test_the_page_reads_as_the_declared_serializers_render_it(client, alice, alice_headers):
+    """The progress reads skip the ORM's query building and DRF's field-by-field
+    rendering (docs/performance.md); what a client gets is still what the
+    documented serializers render from the ORM's rows."""
+    app = alice.application
+    make_process(app, user_id=ANN, status=ProcessStatus.COMPLETED, created_at=minutes_ago(3))
+    make_process(
+        app,
+        user_id=ANN,
+        status=ProcessStatus.FAILED,
+        created_at=minutes_ago(2),
+        error_message="The image is damaged.",
+    )
+    make_process(app, user_id=ANN, created_at=minutes_ago(1))
+    processes = selectors.processes_of(application=app, user_id=ANN)
+    declared = ImageFaceEnhancerProcessPageSerializer(
+        selectors.process_page(processes, page=1, page_size=2)
+    ).data
+
+    response = _get(client, alice_headers, userId=str(ANN), pageSize=2)
+
+    assert response.json() == json.loads(json.dumps(declared))
+    assert response.json()["totalCount"] == 3
+    assert [item["status"] for item in response.json()["items"]] == ["Queued", "Failed"]
