@@ -101,7 +101,7 @@ class NotificationChannelsView(ApplicationAPIView, APIView):
             400: BAD_REQUEST,
             401: UNAUTHORIZED,
         },
-        summary="Create a webhook channel; its signing secret is shown only in this answer",
+        summary="Create a Webhook or RabbitMQ channel; its signing secret is shown only here",
     )
     def post(self, request: Request) -> Response:
         data = ChannelRequest(data=request.data)
@@ -115,6 +115,8 @@ class NotificationChannelsView(ApplicationAPIView, APIView):
                 channel_type=fields["type"],
                 is_active=fields["isActive"],
                 include_image_data=fields["includeImageData"],
+                exchange=fields.get("exchange"),
+                routing_key=fields.get("routingKey", ""),
             )
         except services.ChannelRefused as e:
             raise _refused(e) from None
@@ -202,6 +204,8 @@ class NotificationChannelView(ApplicationAPIView, APIView):
                 channel_type=fields.get("type", channel.type),
                 is_active=fields.get("isActive", channel.is_active),
                 include_image_data=fields.get("includeImageData", channel.include_image_data),
+                exchange=fields.get("exchange"),
+                routing_key=fields.get("routingKey"),
             )
         except services.ChannelRefused as e:
             raise _refused(e) from None

@@ -26,7 +26,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from enhancer.notifications.models import DeliveryStatus, NotificationChannel, WebhookDelivery
+from enhancer.notifications import rabbitmq
+from enhancer.notifications.models import (
+    ChannelType,
+    DeliveryStatus,
+    NotificationChannel,
+    WebhookDelivery,
+)
 from enhancer.notifications.signing import sign_headers
 from enhancer.notifications.ssrf import UrlRefused, guarded_session
 
@@ -184,6 +190,8 @@ def webhook_delivery_attempt(*, delivery_id: int) -> Outcome | None:
         )
         return Outcome(DeliveryStatus.CANCELLED)
 
+    if channel.type == ChannelType.RABBITMQ:
+        return _publish_attempt(delivery)
     try:
         status_code = _post(channel, delivery.webhook_id, delivery_body(delivery))
     except UrlRefused as e:
@@ -221,6 +229,44 @@ def webhook_delivery_attempt(*, delivery_id: int) -> Outcome | None:
     else:
         error = f"The receiver answered {status_code}."
     return _fail_or_retry(delivery, status_code=status_code, error=error)
+
+
+def _publish_attempt(delivery: WebhookDelivery) -> Outcome:
+    """One attempt at a RabbitMQ channel: delivered on the broker's confirm."""
+    channel = delivery.channel
+    body = delivery_body(delivery)
+    headers = sign_headers(
+        secrets=channel.signing_secrets(timezone.now()), msg_id=delivery.webhook_id, body=body
+    )
+    try:
+        rabbitmq.publish(
+            url=channel.url,
+            password=channel.amqp_password or "",
+            exchange=channel.exchange,
+            key=rabbitmq.routing_key(
+                channel_key=channel.routing_key, message_type=delivery.message_type
+            ),
+            message_id=delivery.webhook_id,
+            message_type=delivery.message_type,
+            body=body,
+            headers=headers,
+            timeout=settings.NOTIFICATION_WEBHOOK_TIMEOUT,
+        )
+    except UrlRefused as e:
+        _record(delivery, status=DeliveryStatus.FAILED, last_status_code=None, last_error=str(e))
+        return Outcome(DeliveryStatus.FAILED)
+    except rabbitmq.NotPublished as e:
+        return _fail_or_retry(delivery, status_code=None, error=str(e))
+    except SoftTimeLimitExceeded:
+        return _fail_or_retry(delivery, status_code=None, error=rabbitmq.NOT_PUBLISHED)
+    _record(
+        delivery,
+        status=DeliveryStatus.DELIVERED,
+        last_status_code=None,
+        last_error="",
+        delivered_at=timezone.now(),
+    )
+    return Outcome(DeliveryStatus.DELIVERED)
 
 
 def deliveries_sweep(*, limit: int = 500) -> list[int]:

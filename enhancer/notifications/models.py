@@ -11,13 +11,14 @@ import uuid
 from datetime import datetime
 
 from django.db import models
+from encrypted_fields.fields import EncryptedCharField
 
 from enhancer.models import Application
 
 
 class ChannelType(models.TextChoices):
     WEBHOOK = "Webhook", "Webhook"
-    # AdCreative also has RabbitMQ channels; this server refuses them (see services).
+    # Messages published to the client's own RabbitMQ (enhancer/notifications/amqp.py).
     RABBITMQ = "RabbitMQ", "RabbitMQ"
 
 
@@ -35,7 +36,19 @@ class NotificationChannel(models.Model):
     # Not a URLField: Django's URL validator refuses host names without a dot,
     # such as a compose service (`http://dashboard:8000/...`). The SSRF guard
     # checks scheme and host instead (services.channel_create).
+    # For RabbitMQ: the AMQP URL without its password (amqp_password holds it).
     url = models.CharField(max_length=2000)
+    # RabbitMQ only. AdCreative's public pages name the exchange
+    # `image-render.notifications` and the routing keys `task.completed` and
+    # `progress.update`; the rest of their channel fields is not public.
+    # An empty exchange is the broker's default one: the routing key then
+    # names a queue. An empty routing key means AdCreative's, by message type.
+    exchange = models.CharField(max_length=255, blank=True)
+    routing_key = models.CharField(max_length=255, blank=True)
+    # The password of the AMQP URL, encrypted at rest (Fernet, as the
+    # dashboard's API secrets) and never shown again by the API or the admin.
+    # (null: the field stores an empty value as NULL.)
+    amqp_password = EncryptedCharField(max_length=1000, null=True, blank=True)
     is_active = models.BooleanField(default=True)
     include_image_data = models.BooleanField(default=False)
     # Standard Webhooks secret (`whsec_` + base64). Kept in clear because the

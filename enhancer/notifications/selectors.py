@@ -32,7 +32,7 @@ def channel_get(*, application: Application, channel_id: uuid.UUID) -> Notificat
 def channels_for_event(*, application_id: uuid.UUID) -> QuerySet[NotificationChannel]:
     """The channels an event of the application is sent to."""
     return NotificationChannel.objects.filter(
-        application_id=application_id, is_active=True, type=ChannelType.WEBHOOK
+        application_id=application_id, is_active=True, type__in=ChannelType.values
     ).order_by("created_at", "id")
 
 

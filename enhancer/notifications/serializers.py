@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from enhancer.notifications import rabbitmq
 from enhancer.notifications.models import (
     ChannelType,
     DeliveryStatus,
     MessageType,
     NotificationChannel,
 )
+
+
+@extend_schema_field(OpenApiTypes.URI)
+class UriField(serializers.CharField):
+    """A URL checked by the services (SSRF guard), documented as `format: uri`.
+
+    Not DRF's URLField: Django's validator refuses host names without a dot
+    (a compose service such as `http://dashboard:8000/`) and amqp:// URLs.
+    """
 
 
 class ChannelTypeField(serializers.ChoiceField):
@@ -35,13 +47,34 @@ class ChannelRequest(serializers.Serializer):
     )
     type = ChannelTypeField(
         default=ChannelType.WEBHOOK,
-        help_text="Webhook. (RabbitMQ is AdCreative's other type; this server refuses it.)",
+        help_text="Webhook (signed JSON POSTs) or RabbitMQ (messages published to your broker).",
     )
-    url = serializers.CharField(
+    url = UriField(
         max_length=2000,
         help_text=(
-            "http(s) URL that receives the messages as signed JSON POSTs. Its host must "
-            "resolve to a public address (loopback and private ones only if the server allows)."
+            "Webhook: the http(s) URL that receives the messages as signed JSON POSTs. "
+            "RabbitMQ: amqp(s)://user:password@host:port/vhost; the password is stored "
+            "encrypted and never shown again. The host must resolve to a public address "
+            "(loopback and private ones only if the server allows)."
+        ),
+    )
+    exchange = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        help_text=(
+            "RabbitMQ only: the exchange to publish to (it must exist), "
+            f"{rabbitmq.ADCREATIVE_EXCHANGE!r} by default, as AdCreative's; empty is the "
+            "broker's default exchange, where routingKey names the queue."
+        ),
+    )
+    routingKey = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        help_text=(
+            "RabbitMQ only: the routing key of every message. Empty (the default): "
+            "AdCreative's, task.completed and progress.update by message type."
         ),
     )
     isActive = serializers.BooleanField(default=True)
@@ -55,7 +88,11 @@ class ChannelResponse(serializers.Serializer):
     notificationChannelId = serializers.UUIDField(source="id")
     applicationId = serializers.UUIDField(source="application_id")
     type = serializers.ChoiceField(choices=ChannelType.choices)
-    url = serializers.CharField()
+    url = UriField(help_text="A RabbitMQ channel's URL is shown without its password.")
+    exchange = serializers.CharField(allow_null=True, help_text="RabbitMQ only; null otherwise.")
+    routingKey = serializers.CharField(
+        source="routing_key", allow_null=True, help_text="RabbitMQ only; null otherwise."
+    )
     isActive = serializers.BooleanField(source="is_active")
     includeImageData = serializers.BooleanField(source="include_image_data")
     disabledReason = serializers.CharField(
@@ -69,6 +106,8 @@ class ChannelResponse(serializers.Serializer):
     def to_representation(self, instance: NotificationChannel) -> dict[str, Any]:
         data = super().to_representation(instance)
         data["disabledReason"] = data["disabledReason"] or None
+        if instance.type != ChannelType.RABBITMQ:
+            data["exchange"] = data["routingKey"] = None
         return data
 
 

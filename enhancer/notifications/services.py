@@ -1,8 +1,9 @@
 """Writes of notification channels, and the publishing of events to them.
 
 The API, the admin and `create_application --webhook-url` all make channels
-through `channel_create`, so the same rules hold everywhere: Webhook only,
-an http(s) URL that passes the SSRF guard, a bounded number per application.
+through `channel_create`, so the same rules hold everywhere: a Webhook's
+http(s) URL or a RabbitMQ channel's AMQP URL whose host passes the SSRF guard,
+a bounded number per application.
 Processing calls `publish_event`; sending is enhancer.notifications.deliveries.
 """
 
@@ -19,7 +20,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from enhancer.models import Application
-from enhancer.notifications import selectors
+from enhancer.notifications import rabbitmq, selectors
 from enhancer.notifications.models import (
     ChannelType,
     MessageType,
@@ -56,36 +57,95 @@ class ChannelRefused(Exception):
 
 
 def _check_type(channel_type: str) -> None:
-    if channel_type == ChannelType.RABBITMQ:
+    if channel_type not in ChannelType.values:
         raise ChannelRefused(
-            {"type": ["RabbitMQ channels are not supported by this server; use Webhook."]}
+            {"type": [f"Unknown channel type {channel_type!r}; use Webhook or RabbitMQ."]}
         )
-    if channel_type != ChannelType.WEBHOOK:
-        raise ChannelRefused({"type": [f"Unknown channel type {channel_type!r}; use Webhook."]})
 
 
-def _check_url(url: str) -> None:
+def _check_url(url: str, channel_type: str) -> None:
     if url != url.strip() or any(c.isspace() or ord(c) < 32 for c in url):
         raise ChannelRefused({"url": ["The URL must not contain spaces or control characters."]})
     try:
-        url_check(url)
+        if channel_type == ChannelType.RABBITMQ:
+            rabbitmq.url_check(url)
+        else:
+            url_check(url)
     except UrlRefused as e:
         raise ChannelRefused({"url": [str(e)]}) from None
 
 
-def channel_check(*, application: Application | None, url: str, channel_type: str) -> None:
+def _check_routing(channel_type: str, exchange: str, routing_key: str) -> None:
+    if channel_type != ChannelType.RABBITMQ:
+        errors = {
+            name: ["Only RabbitMQ channels have one."]
+            for name, value in (("exchange", exchange), ("routingKey", routing_key))
+            if value
+        }
+        if errors:
+            raise ChannelRefused(errors)
+        return
+    if not rabbitmq.EXCHANGE_PATTERN.match(exchange):
+        raise ChannelRefused(
+            {"exchange": ["Letters, digits, '-', '_', '.' and ':' only, at most 255."]}
+        )
+    if len(routing_key.encode()) > 255:
+        raise ChannelRefused({"routingKey": ["At most 255 bytes."]})
+    if not exchange and not routing_key:
+        raise ChannelRefused(
+            {"routingKey": ["Is required with the default exchange: it names the queue."]}
+        )
+
+
+def channel_check(
+    *,
+    application: Application | None,
+    url: str,
+    channel_type: str,
+    exchange: str = "",
+    routing_key: str = "",
+) -> None:
     """Raise ChannelRefused unless such a channel may be saved.
 
     With an application, also check that it may have one more channel.
     """
     _check_type(channel_type)
-    _check_url(url)
+    _check_url(url, channel_type)
+    _check_routing(channel_type, exchange, routing_key)
     if application is not None:
         limit = settings.NOTIFICATION_CHANNELS_PER_APPLICATION_MAX
         if NotificationChannel.objects.filter(application=application).count() >= limit:
             raise ChannelRefused(
                 {"": [f"An application can have at most {limit} notification channels."]}
             )
+
+
+def _split_password(
+    url: str, channel_type: str, kept: NotificationChannel | None = None
+) -> tuple[str, str]:
+    """(the URL to keep and show, the password to store encrypted).
+
+    A RabbitMQ URL sent back without a password, for the same user (a client
+    PUTting what GET showed), keeps the stored password.
+    """
+    if channel_type != ChannelType.RABBITMQ:
+        return url, ""
+    target = rabbitmq.url_parse(url)
+    password = target.password
+    if password is None:
+        same_user = (
+            kept is not None
+            and kept.type == ChannelType.RABBITMQ
+            and rabbitmq.url_parse(kept.url).username == target.username
+        )
+        password = (kept.amqp_password or "") if same_user and kept is not None else ""
+    return target.without_password(), password
+
+
+def _default_exchange(channel_type: str, exchange: str | None) -> str:
+    if exchange is not None:
+        return exchange
+    return rabbitmq.ADCREATIVE_EXCHANGE if channel_type == ChannelType.RABBITMQ else ""
 
 
 @transaction.atomic
@@ -96,15 +156,32 @@ def channel_create(
     channel_type: str = ChannelType.WEBHOOK,
     is_active: bool = True,
     include_image_data: bool = False,
+    exchange: str | None = None,
+    routing_key: str = "",
 ) -> NotificationChannel:
-    """A new channel; its `signing_secret` is for the caller to show, once."""
+    """A new channel; its `signing_secret` is for the caller to show, once.
+
+    A RabbitMQ channel's exchange defaults to AdCreative's; the password of
+    its URL is stored encrypted and the URL kept without it.
+    """
     # Lock the application row so two concurrent creates cannot both pass the limit.
     Application.objects.select_for_update().filter(pk=application.pk).first()
-    channel_check(application=application, url=url, channel_type=channel_type)
+    exchange = _default_exchange(channel_type, exchange)
+    channel_check(
+        application=application,
+        url=url,
+        channel_type=channel_type,
+        exchange=exchange,
+        routing_key=routing_key,
+    )
+    url, password = _split_password(url, channel_type)
     return NotificationChannel.objects.create(
         application=application,
         type=channel_type,
         url=url,
+        amqp_password=password,
+        exchange=exchange,
+        routing_key=routing_key,
         is_active=is_active,
         include_image_data=include_image_data,
         signing_secret=secret_generate(),
@@ -119,15 +196,25 @@ def channel_update(
     channel_type: str,
     is_active: bool,
     include_image_data: bool,
+    exchange: str | None = None,
+    routing_key: str | None = None,
 ) -> NotificationChannel:
     _check_type(channel_type)
-    if url != channel.url:
-        _check_url(url)
+    if url != channel.url or channel_type != channel.type:
+        _check_url(url, channel_type)
+    if exchange is None:
+        exchange = channel.exchange if channel_type == channel.type else None
+    exchange = _default_exchange(channel_type, exchange)
+    if routing_key is None:
+        routing_key = channel.routing_key if channel_type == channel.type else ""
+    _check_routing(channel_type, exchange, routing_key)
     if is_active and not channel.is_active:
         # Reactivated by its owner: whatever disabled it is over.
         channel.disabled_reason = ""
-    channel.url = url
+    channel.url, channel.amqp_password = _split_password(url, channel_type, kept=channel)
     channel.type = channel_type
+    channel.exchange = exchange
+    channel.routing_key = routing_key
     channel.is_active = is_active
     channel.include_image_data = include_image_data
     channel.save()

@@ -48,7 +48,7 @@ def test_the_admin_refuses_what_the_api_refuses(admin_client, alice, channel):
     )
 
     assert "a private address" in private.content.decode()
-    assert "RabbitMQ channels are not supported" in rabbit.content.decode()
+    assert "must start with amqp:// or amqps://" in rabbit.content.decode()
     assert NotificationChannel.objects.count() == 1
 
 

@@ -79,7 +79,7 @@ def test_create_defaults_to_an_active_webhook_without_image_data(client, alice_h
         ({"url": "http://169.254.169.254/latest/meta-data/"}, "url"),
         ({"url": "http://[fe80::1]/hook"}, "url"),
         ({"url": "http://0.0.0.0:8000/hook"}, "url"),
-        ({"type": "RabbitMQ"}, "type"),
+        ({"type": "RabbitMQ"}, "url"),  # an http URL is not an AMQP one
         ({"type": "Carrier pigeon"}, "type"),
         ({"isActive": "maybe"}, "isActive"),
         ({"includeImageData": "often"}, "includeImageData"),
@@ -111,11 +111,12 @@ def test_a_private_url_is_refused_with_the_reason(client, alice_headers, fake_dn
     ]
 
 
-def test_rabbitmq_is_refused_clearly(client, alice_headers):
+def test_a_rabbitmq_channel_needs_an_amqp_url(client, alice_headers):
+    # The rest of RabbitMQ channels: test_notification_rabbitmq.py.
     response = _create(client, alice_headers, type="RabbitMQ")
 
     assert response.status_code == 400
-    assert "RabbitMQ channels are not supported" in response.json()["errors"]["type"][0]
+    assert "must start with amqp:// or amqps://" in response.json()["errors"]["url"][0]
 
 
 def test_the_number_of_channels_is_bounded(client, alice_headers, settings):
