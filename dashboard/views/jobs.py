@@ -86,7 +86,8 @@ def job_cancel(request: MemberRequest, job_id: uuid.UUID) -> HttpResponse:
     job = member_job_or_404(request, job_id)
     cancelled = cancellation.job_cancel(job=job, by=request.user.get_username())
     if cancelled is not None:
-        messages.success(request, f"{job.original_name}: {job.error_message}")
+        # The job page's Cancelled box says what became of the API's process.
+        messages.success(request, f"{job.original_name} is cancelled.")
     else:
         messages.info(request, "This job had already finished.")
     return redirect("dashboard:job", job_id=job.pk)

@@ -74,8 +74,9 @@ def test_cancel_stops_the_process_at_the_api_and_every_page_says_cancelled(
     stopped = f"Cancelled by alice; {cancellation.UPSTREAM_STOPPED}"
     assert job.status == Job.Status.CANCELLED
     assert job.error_message == stopped
-    assert f"photo.jpg: {stopped}" in page  # the message after the redirect
-    assert "<h2>Cancelled</h2>" in page and NOT_READY not in page
+    assert "photo.jpg is cancelled." in page  # the message after the redirect
+    assert "<h2>Cancelled</h2>" in page and f"{stopped} Retry" in page
+    assert NOT_READY not in page and "not yet known" not in page
     assert ">Cancel</button>" not in page and ">Retry</button>" in page
     # The API's process is Cancelled, and the worker that gets its message does nothing.
     assert _process(job).status == ProcessStatus.CANCELLED
@@ -241,13 +242,14 @@ def test_the_admins_cancel_leaves_telling_the_api_to_a_task(
     assert _process(job).status == ProcessStatus.CANCELLED
 
 
+@pytest.mark.parametrize("width", [1280, 390])
 def test_in_the_browser_cancel_on_a_queued_job_reads_cancelled(
-    chromium, live_server, live_api_membership, enhancements_sent
+    chromium, live_server, live_api_membership, enhancements_sent, width
 ):
     from playwright.sync_api import expect
 
     job = _sent(live_api_membership, "queued.jpg")
-    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page = chromium.new_page(viewport={"width": width, "height": 900})
     page.set_default_timeout(15_000)
     try:
         log_in(page, live_server.url)
@@ -260,7 +262,7 @@ def test_in_the_browser_cancel_on_a_queued_job_reads_cancelled(
         expect(page.get_by_text("the Face Enhancer API stopped its process").first).to_be_visible()
         expect(page.get_by_text(NOT_READY)).to_have_count(0)
         expect(page.get_by_role("button", name="Cancel")).to_have_count(0)
-        screenshot(page, "job-cancelled-1280", full_page=False)
+        screenshot(page, f"job-cancelled-{width}")
     finally:
         page.close()
     assert _process(job).status == ProcessStatus.CANCELLED
