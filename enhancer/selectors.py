@@ -103,7 +103,7 @@ def render_task_for_download(
 # through the converters the ORM applies, into ordinary model instances.
 
 
-class _Select:
+class ModelSelect:
     """SELECT every concrete column of `model`, read back as model instances."""
 
     def __init__(self, model: type[Model]) -> None:
@@ -158,9 +158,15 @@ class _Select:
             made.append(self.model.from_db(connection.alias, self.attnames, values))
         return made
 
+    def rows(self, where: str, params: list[object]) -> list[Any]:
+        """The instances matching `where` (columns from column(), values as %s)."""
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql(where, self.model._meta.ordering or ["pk"]), params)
+            return self.instances(cursor.fetchall())
 
-_PROCESSES = _Select(FaceEnhancerProcess)
-_TASKS = _Select(RenderTask)
+
+_PROCESSES = ModelSelect(FaceEnhancerProcess)
+_TASKS = ModelSelect(RenderTask)
 
 
 def progress_page(
