@@ -46,6 +46,11 @@ class Program:
     stop_grace: int
 
 
+# The enhance worker's command prefix: `nice` execs celery, so the worker is
+# still the program's main process and gets supervisord's signals itself.
+ENHANCE_NICE = ["nice", "-n", "10"]
+
+
 def _int_env(name: str, default: int) -> int:
     value = os.environ.get(name, "")
     try:
@@ -96,7 +101,10 @@ def programs(var_dir: Path) -> list[Program]:
         Program(
             "worker-enhance",
             [
-                *celery, "worker", "-Q", "enhance",
+                # The engine takes every core it is given; at a lower CPU
+                # priority it still does when the web is idle, but a progress
+                # read no longer waits behind it (docs/performance.md).
+                *ENHANCE_NICE, *celery, "worker", "-Q", "enhance",
                 "-c", os.environ.get("ENHANCE_CONCURRENCY", "1"), "-n", "enhance@%h",
                 *worker_flags,
             ],

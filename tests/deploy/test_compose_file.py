@@ -62,7 +62,7 @@ def test_they_start_after_healthy_databases_and_the_migrations(services):
 def test_long_running_processes_are_exec_ed_so_sigterm_reaches_them(services):
     for name in ("web", "worker-enhance", "worker-default", "beat"):
         line = command_line(services[name])
-        assert re.search(r"\bexec (gunicorn|celery)\b", line), line
+        assert re.search(r"\bexec (nice -n \d+ )?(gunicorn|celery)\b", line), line
 
 
 def test_workers_consume_the_queues_the_app_declares(services):
