@@ -67,7 +67,9 @@ def test_an_upload_while_our_broker_is_down_is_kept_waiting_then_swept(
     assert "the image is kept and sent once it is back" in page
     assert "could not be enhanced" not in page
     cards = member_client.get(reverse("dashboard:jobs")).content.decode()
-    assert "Waiting for the queue" in cards and "Failed" not in cards
+    # The card's badge (the state filter offers every state's words, Failed too).
+    assert '<span class="badge badge-waiting">Waiting for the queue</span>' in cards
+    assert "badge-failed" not in cards
 
     # The broker is back: the sweeper sends the job once it has been quiet a while.
     sent: list[str] = []
