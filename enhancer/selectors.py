@@ -144,7 +144,7 @@ class ModelSelect:
         converters = self._converters.get(wrapper)
         if converters is None:
             converters = [
-                connection.ops.get_db_converters(column) + f.get_db_converters(connection)
+                wrapper.ops.get_db_converters(column) + f.get_db_converters(wrapper)
                 for f, column in zip(self.fields, self.columns, strict=True)
             ]
             self._converters[wrapper] = converters
@@ -154,8 +154,8 @@ class ModelSelect:
             values = list(row)
             for i, functions, column in converted:
                 for convert in functions:
-                    values[i] = convert(values[i], column, connection)
-            made.append(self.model.from_db(connection.alias, self.attnames, values))
+                    values[i] = convert(values[i], column, wrapper)
+            made.append(self.model.from_db(wrapper.alias, self.attnames, values))
         return made
 
     def rows(self, where: str, params: list[object]) -> list[Any]:
