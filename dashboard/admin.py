@@ -29,7 +29,7 @@ admin.site.index_title = "Administration"
 class JobAdmin(admin.ModelAdmin):
     # Status and progress first and short ids, so that they are in view at 1280 px.
     list_display = (
-        "status",
+        "state",
         "progress",
         "thumbnail",
         "name",
@@ -106,6 +106,11 @@ class JobAdmin(admin.ModelAdmin):
         kind = "preview" if job.preview else "original"
         url = reverse("dashboard:job-file", args=[job.pk, kind])
         return format_html('<img src="{}" alt="" style="max-width:320px;max-height:240px">', url)
+
+    @admin.display(description="Status", ordering="status")
+    def state(self, job: Job) -> str:
+        # The dashboard's words (No face found too), on one line.
+        return format_html('<span style="white-space:nowrap">{}</span>', job.status_label)
 
     @admin.display(description="Image", ordering="original_name")
     def name(self, job: Job) -> str:

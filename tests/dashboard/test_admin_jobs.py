@@ -146,7 +146,7 @@ def test_lists_show_status_and_progress_first_with_short_ids(member, admin_clien
     job = job_for(member, "portrait.jpg", status=Job.Status.SUBMITTED, process_id=process.id)
     html = admin_client.get(reverse(CHANGELIST)).content.decode()
     headers = html[html.index('id="result_list"') :].split("</thead>")[0]
-    assert headers.index("column-status") < headers.index("column-progress")
+    assert headers.index("column-state") < headers.index("column-progress")
     assert headers.index("column-progress") < headers.index("column-thumbnail")
     # The job's API process: its first 8 characters, linked to the process in the admin.
     process_url = reverse("admin:enhancer_faceenhancerprocess_change", args=[process.id])

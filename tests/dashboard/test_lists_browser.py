@@ -167,12 +167,13 @@ def test_team_page_filters_by_member_and_names_the_application(
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_admin_process_list_shows_status_and_progress_first(
-    chromium, live_server, alice, admin_user, width
+    chromium, live_server, alice, admin_user, member, width
 ):
     from playwright.sync_api import expect
 
     for status in (ProcessStatus.QUEUED, ProcessStatus.PROCESSING, ProcessStatus.COMPLETED):
-        make_process(alice.application, status=status)
+        process = make_process(alice.application, status=status)
+        job_for(member, f"{status.lower()}-portrait.jpg", process_id=process.id)
     admin_user.set_password("pw-admin-123")
     admin_user.save()
     page = _page(chromium, width)
@@ -190,5 +191,13 @@ def test_admin_process_list_shows_status_and_progress_first(
             progress = page.locator("#result_list thead th.column-progress").bounding_box()
             assert progress is not None and progress["x"] + progress["width"] <= 1280
         screenshot(page, f"admin-processes-{width}")
+
+        page.goto(f"{live_server.url}/admin/dashboard/job/")
+        headers = page.locator("#result_list thead th").all_inner_texts()
+        assert [h.split()[-1].lower() for h in headers[1:3]] == ["status", "progress"]
+        if width == 1280:
+            status = page.locator("#result_list thead th.column-state").bounding_box()
+            assert status is not None and status["x"] + status["width"] <= 1280
+        screenshot(page, f"admin-jobs-{width}")
     finally:
         page.close()
