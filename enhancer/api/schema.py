@@ -44,9 +44,12 @@ CREDENTIAL_HEADERS = [
 
 
 # What any request may be answered before its view reads it (enhancer.problems,
-# enhancer.api.content_length), and what any body may be answered.
+# enhancer.api.content_length, enhancer.api.request_limits), and what any body
+# may be answered.
 REQUEST_PROBLEMS = {
     "400": "Too many query parameters or form fields, or a parameter sent twice or empty.",
+    "414": "The request URI is longer than the server's limit (errors name query or path).",
+    "431": "A header is longer than the server's limit (errors name the header).",
 }
 BODY_PROBLEMS = {
     "411": "The body was sent chunked, without Content-Length.",

@@ -57,8 +57,9 @@ def test_every_endpoint_documents_credentials_and_problem_responses(schema, path
     # Only the start has a body (411, 413, 415) and stores anything, so only
     # it can find the queue down (503).
     start_only = {"411", "413", "415", "503"} if path == f"{BASE}/AdCreative" else set()
-    assert set(operation["responses"]) == {"200", "400", "401", "404"} | start_only
-    for status in ("400", "401", "404", *start_only):
+    before_view = {"414", "431"}  # over-long URI or header (enhancer/api/request_limits.py)
+    assert set(operation["responses"]) == {"200", "400", "401", "404"} | start_only | before_view
+    for status in ("400", "401", "404", *start_only, *before_view):
         response = operation["responses"][status]
         assert response["description"]
         assert list(response["content"]) == ["application/problem+json"]
@@ -125,8 +126,15 @@ def test_every_problem_is_documented_as_served_application_problem_json(schema):
 def test_every_operation_documents_what_is_answered_before_its_view(schema):
     for path, path_item in schema["paths"].items():
         for method, operation in path_item.items():
-            expected = {"400"} | ({"411", "413", "415"} if "requestBody" in operation else set())
+            expected = {"400", "414", "431"} | (
+                {"411", "413", "415"} if "requestBody" in operation else set()
+            )
             assert expected <= set(operation["responses"]), (path, method)
+
+
+def test_channel_urls_are_documented_as_uris(schema):
+    for name in ("ChannelRequestRequest", "PatchedChannelRequestRequest", "ChannelResponse"):
+        assert schema["components"]["schemas"][name]["properties"]["url"]["format"] == "uri"
 
 
 def test_start_documents_the_idempotency_key_pattern(schema):
