@@ -70,7 +70,8 @@ def attempts_message(attempts: int) -> str:
 
 @dataclass(frozen=True)
 class AcceptedUpload:
-    """An uploadedImage that passed the engine's decoder and limits."""
+    """An uploadedImage whose header passed the engine's limits (format, size, frames);
+    its pixels are decoded by the worker, which fails the process if they are damaged."""
 
     data: bytes
     name: str  # the client's file name, made safe
