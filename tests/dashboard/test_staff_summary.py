@@ -135,3 +135,34 @@ def test_queued_and_enhancing_are_counted_in_the_words_of_the_other_pages(
     client.force_login(member.user)
     mine = client.get(reverse("dashboard:jobs")).content.decode()
     assert mine.count(">Queued</span>") == 2 and mine.count(">Enhancing</span>") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_the_browser_the_summary_updates_by_itself(chromium, live_server, member, admin_user):
+    from playwright.sync_api import expect
+
+    from tests.dashboard.browser import log_in, screenshot
+
+    job_for(member, "running.jpg", status=Job.Status.PROCESSING)  # active: polls every 5 s
+    admin_user.set_password("pw-admin-123")
+    admin_user.save()
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(15_000)
+    try:
+        log_in(page, live_server.url, admin_user.username, "pw-admin-123")
+        page.goto(f"{live_server.url}{reverse('dashboard:staff-summary')}")
+        expect(page.get_by_role("heading", name="Jobs by status")).to_be_visible()
+        expect(page.get_by_text("No failures in the last 24 hours.")).to_be_visible()
+
+        job_for(
+            member,
+            "broken.jpg",
+            status=Job.Status.FAILED,
+            error_message="The API went away.",
+            completed_at=timezone.now(),
+        )
+
+        expect(page.get_by_text("The API went away.").first).to_be_visible(timeout=20_000)
+        screenshot(page, "staff-summary-live-1280")
+    finally:
+        page.close()
