@@ -181,3 +181,34 @@ def test_the_job_page_links_staff_to_the_admin_and_not_members(member, admin_use
     html = client.get(reverse("dashboard:job", args=[job.pk])).content.decode()
     assert admin_url in html
     assert reverse("admin:enhancer_faceenhancerprocess_change", args=[job.process_id]) in html
+
+
+def test_the_delivery_list_shows_status_first_and_links_the_process(admin_client, alice):
+    from enhancer.notifications.models import DeliveryStatus, NotificationChannel, WebhookDelivery
+    from tests.api.face_enhancing_support import make_process
+
+    channel = NotificationChannel(
+        application=alice.application, url="https://hooks.example.test/" + "x" * 200
+    )
+    channel.save()
+    process = make_process(alice.application)
+    WebhookDelivery.objects.create(
+        channel=channel,
+        webhook_id="msg_2f6c1e0b9a8d4c7e",
+        message_type="ImageFaceEnhancingTaskCompleted",
+        process_id=process.id,
+        payload={"IsSuccessful": True},
+        status=DeliveryStatus.FAILED,
+        attempts=3,
+    )
+
+    html = admin_client.get(
+        reverse("admin:notifications_webhookdelivery_changelist")
+    ).content.decode()
+
+    headers = html[html.index('id="result_list"') :].split("</thead>")[0]
+    assert headers.index("column-status") < headers.index("column-delivery")
+    assert '<code title="msg_2f6c1e0b9a8d4c7e" style="white-space:nowrap">msg_2f6c</code>' in html
+    process_url = reverse("admin:enhancer_faceenhancerprocess_change", args=[process.id])
+    assert f'<a href="{process_url}">' in html
+    assert "max-width:16em" in html  # the long channel URL is capped, not a wide column
