@@ -86,8 +86,14 @@ def paste_face(
     *,
     aria_ratio: float,
     fidelity: float,
+    clamp_window: int = 0,
+    clamp_margin: float = 3.0,
 ) -> tuple[int, int, int, int] | None:
     """Blend `restored` (an aligned crop, any size) into `image` in place.
+
+    With `clamp_window` (odd, image pixels) each result pixel stays within the
+    input's own minimum and maximum over that window, +- `clamp_margin` grey
+    levels: no new bright or dark rings (see face_policy.py).
 
     Returns the box of the image that may have changed, or None if the face's
     crop lies outside the image.
@@ -124,5 +130,10 @@ def paste_face(
     # original + w * (1 - f) * change: where w is 0 the pixel stays exactly as it was.
     strength = weight * (1.0 - fidelity)
     blended = original + strength[..., None] * change
+    if clamp_window > 1:
+        kernel = np.ones((clamp_window, clamp_window), np.uint8)
+        low = cv2.erode(original, kernel, borderType=cv2.BORDER_REPLICATE) - clamp_margin
+        high = cv2.dilate(original, kernel, borderType=cv2.BORDER_REPLICATE) + clamp_margin
+        blended = np.clip(blended, low, high)
     region[...] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
     return x0, y0, x1, y1

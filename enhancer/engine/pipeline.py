@@ -13,14 +13,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from enhancer.engine.alignment import align, crop
+import numpy as np
+
+from enhancer.engine.alignment import Alignment, align, crop
 from enhancer.engine.config import EngineConfig, EnhanceOptions
 from enhancer.engine.decoding import decode_image
 from enhancer.engine.detection import Face, FaceDetector, select_largest
 from enhancer.engine.encoding import encode_image, encode_preview
+from enhancer.engine.face_policy import ADAPTIVE, BEFORE, FacePlan, FacePolicy
 from enhancer.engine.paste_back import paste_face
 from enhancer.engine.progress import ProgressPlan
-from enhancer.engine.restoration import Restorer, build_restorer
+from enhancer.engine.restoration import RealEsrganRestorer, Restorer, build_restorer
 
 ProgressCallback = Callable[[int], None]
 
@@ -77,6 +80,9 @@ class Enhancer:
             threads=config.thread_count,
         )
         self.restorer: Restorer = build_restorer(config)
+        # None: ADAPTIVE for Real-ESRGAN, the request's fidelity as it is for
+        # other restorers (face models fed at their own size); set for benchmarks.
+        self.policy: FacePolicy | None = None
 
     def load(self) -> None:
         """Load every model now, e.g. when a worker starts, instead of on the first job."""
@@ -111,20 +117,19 @@ class Enhancer:
         timings.update(align=0.0, restore=0.0, paste=0.0)
         with _timed(timings, "align"):
             alignments = [align(face.landmarks) for face in chosen]
-            sizes = [self.restorer.crop_size(a.native_size) for a in alignments]
-        plan.plan_faces([size * size for size in sizes])
+            plans = [self.plan_face(a, fidelity) for a in alignments]
+        plan.plan_faces([p.crop_size * p.crop_size for p in plans])
         reports: dict[int, FaceReport] = {}
-        for face, alignment, size in zip(chosen, alignments, sizes, strict=True):
-            with _timed(timings, "align"):
-                aligned = crop(decoded.rgb, alignment, size)
-            with _timed(timings, "restore"):
-                restored = self.restorer.restore(aligned, fidelity)
-            with _timed(timings, "paste"):
-                blend = 0.0 if self.restorer.applies_fidelity else fidelity
-                pasted = paste_face(
-                    rgb, alignment, restored, aria_ratio=options.aria_ratio, fidelity=blend
-                )
-            reports[id(face)] = _report(face, enhanced=pasted is not None, input_size=size)
+        for face, alignment, face_plan in zip(chosen, alignments, plans, strict=True):
+            enhanced = self.enhance_face(
+                decoded.rgb,
+                rgb,
+                alignment,
+                face_plan,
+                aria_ratio=options.aria_ratio,
+                timings=timings,
+            )
+            reports[id(face)] = _report(face, enhanced=enhanced, input_size=face_plan.crop_size)
             plan.finish_face()
         for face in skipped:
             reports[id(face)] = _report(face, enhanced=False, input_size=0)
@@ -151,6 +156,43 @@ class Enhancer:
             faces_enhanced=sum(1 for report in face_reports if report.enhanced),
             timings=timings,
         )
+
+    def plan_face(self, alignment: Alignment, fidelity: float) -> FacePlan:
+        """Crop size, fidelity and clamp for one face (see face_policy.py)."""
+        policy = self.policy
+        if policy is None:
+            policy = ADAPTIVE if isinstance(self.restorer, RealEsrganRestorer) else BEFORE
+        native = alignment.native_size
+        return policy.plan(native, self.restorer.crop_size(native), fidelity)
+
+    def enhance_face(
+        self,
+        source: np.ndarray,
+        target: np.ndarray,
+        alignment: Alignment,
+        face_plan: FacePlan,
+        *,
+        aria_ratio: float,
+        timings: dict[str, float] | None = None,
+    ) -> bool:
+        """Restore one face of `source` (RGB) into `target` in place; False if
+        its crop lies outside the image. The benchmark calls this directly."""
+        timings = {} if timings is None else timings
+        with _timed(timings, "align"):
+            aligned = crop(source, alignment, face_plan.crop_size)
+        with _timed(timings, "restore"):
+            restored = self.restorer.restore(aligned, face_plan.fidelity)
+        with _timed(timings, "paste"):
+            blend = 0.0 if self.restorer.applies_fidelity else face_plan.fidelity
+            pasted = paste_face(
+                target,
+                alignment,
+                restored,
+                aria_ratio=aria_ratio,
+                fidelity=blend,
+                clamp_window=face_plan.clamp_window,
+            )
+        return pasted is not None
 
 
 def _report(face: Face, *, enhanced: bool, input_size: int) -> FaceReport:

@@ -1,0 +1,69 @@
+"""How each face is fed to Real-ESRGAN and how much of its change is kept.
+
+Real-ESRGAN x4plus is a general super-resolution network, not a face model, and
+the engine feeds it at most `face_input_max` (128) pixels per side. What it does
+to a face depends on how far that face was shrunk to fit:
+
+- shrunk a lot (a 500 px face fed at 128 px), the network smooths real texture it
+  cannot resolve and over-sharpens the 1-2 px lower eyelid into a bright ring.
+  The engine then keeps less of its change (the fidelity rises with the shrink)
+  and clamps the result to the input's own local minimum and maximum;
+- fed at about its own size (a small face), the network helps most.
+
+Every number here was chosen with `bench/quality.py` (docs/quality.md has the
+figures and what was tried and rejected).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FacePlan:
+    """What the engine does with one face."""
+
+    crop_size: int  # side of the crop fed to the restorer
+    shrink: float  # native size / crop size (1 = fed at its own resolution)
+    fidelity: float  # share of the original kept by the paste-back blend
+    clamp_window: int  # 0, or the side (native pixels) of the local min/max clamp
+
+
+@dataclass(frozen=True)
+class FacePolicy:
+    """The rules of face_plan; `adaptive=False` is the engine as it was before (the
+    benchmark's reference): fidelity as asked, no clamp, fed at native size."""
+
+    adaptive: bool = True
+    # Fidelity: the share of the network's change kept, (1 - fidelity), is
+    # divided by shrink ** fidelity_power once the shrink passes fidelity_from.
+    fidelity_from: float = 2.0
+    fidelity_power: float = 1.0
+    # Clamp to the input's local min/max (+- clamp_margin grey levels) over a
+    # window of about clamp_fed_pixels fed pixels, when the shrink passes clamp_from.
+    clamp_from: float = 2.0
+    clamp_fed_pixels: float = 1.0
+    clamp_margin: float = 3.0
+    # Faces at most this many pixels are fed at feed_scale of their native size.
+    small_face_max: int = 128
+    feed_scale: float = 0.85
+
+    def plan(self, native_size: float, crop_size: int, fidelity: float) -> FacePlan:
+        """`crop_size` is the restorer's choice; `fidelity` the request's (or default)."""
+        if not self.adaptive:
+            return FacePlan(crop_size, max(1.0, native_size / crop_size), fidelity, 0)
+        if self.feed_scale != 1.0 and native_size <= self.small_face_max:
+            crop_size = max(16, min(crop_size, round(native_size * self.feed_scale)))
+        shrink = max(1.0, native_size / crop_size)
+        if shrink > self.fidelity_from:
+            keep = (1.0 - fidelity) / (shrink / self.fidelity_from) ** self.fidelity_power
+            fidelity = 1.0 - keep
+        window = 0
+        if shrink > self.clamp_from:
+            window = 2 * math.ceil(shrink * self.clamp_fed_pixels / 2) + 1  # odd
+        return FacePlan(crop_size, shrink, fidelity, window)
+
+
+ADAPTIVE = FacePolicy()
+BEFORE = FacePolicy(adaptive=False)
