@@ -38,6 +38,7 @@ test: install-dev
 bench: install-dev
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) bench/run.py
+	$(PY) bench/quality.py
 	$(PY) bench/api.py
 
 ## compose-check: build and run docker-compose.yml for real on a private Docker engine, used
