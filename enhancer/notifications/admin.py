@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from enhancer.admin import narrow, short_id
-from enhancer.notifications import services
+from enhancer.notifications import rabbitmq, services
 from enhancer.notifications.deliveries import delivery_resend
 from enhancer.notifications.models import NotificationChannel, WebhookDelivery
 
@@ -35,10 +35,30 @@ def _show_secret(request: HttpRequest, channel: NotificationChannel) -> None:
     )
 
 
+# The AMQP password is not among them: it is set only through the URL and
+# never shown again.
+FORM_FIELDS = (
+    "application",
+    "type",
+    "url",
+    "exchange",
+    "routing_key",
+    "is_active",
+    "include_image_data",
+)
+
+
 class NotificationChannelForm(forms.ModelForm):
     class Meta:
         model = NotificationChannel
-        fields = ("application", "type", "url", "is_active", "include_image_data")
+        fields = FORM_FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance._state.adding:
+            self.fields["exchange"].initial = rabbitmq.ADCREATIVE_EXCHANGE
+        for name in ("exchange", "routing_key"):
+            self.fields[name].help_text = "RabbitMQ only (see the API's exchange and routingKey)."
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -46,18 +66,23 @@ class NotificationChannelForm(forms.ModelForm):
             return data
         adding = self.instance._state.adding
         url_changed = adding or "url" in self.changed_data
+        routing = {"exchange": data["exchange"], "routing_key": data["routing_key"]}
         try:
             if url_changed:
                 services.channel_check(
                     application=data["application"] if adding else None,
                     url=data["url"],
                     channel_type=data["type"],
+                    **routing,
                 )
-            elif "type" in self.changed_data:
-                services.channel_check(application=None, url=data["url"], channel_type=data["type"])
+            elif {"type", "exchange", "routing_key"} & set(self.changed_data):
+                services.channel_check(
+                    application=None, url=data["url"], channel_type=data["type"], **routing
+                )
         except services.ChannelRefused as e:
             for field, field_messages in e.errors.items():
-                self.add_error(field or None, field_messages)
+                name = {"routingKey": "routing_key"}.get(field, field)
+                self.add_error(name if name in self.fields else None, field_messages)
         return data
 
 
@@ -72,7 +97,7 @@ class NotificationChannelAdmin(admin.ModelAdmin):
     actions = ["rotate_secret"]
 
     def get_fields(self, request: HttpRequest, obj: NotificationChannel | None = None) -> Any:
-        fields = ["application", "type", "url", "is_active", "include_image_data"]
+        fields = list(FORM_FIELDS)
         return (
             fields
             if obj is None
@@ -93,6 +118,8 @@ class NotificationChannelAdmin(admin.ModelAdmin):
                 channel_type=obj.type,
                 is_active=obj.is_active,
                 include_image_data=obj.include_image_data,
+                exchange=obj.exchange,
+                routing_key=obj.routing_key,
             )
             return
         created = services.channel_create(
@@ -101,9 +128,12 @@ class NotificationChannelAdmin(admin.ModelAdmin):
             channel_type=obj.type,
             is_active=obj.is_active,
             include_image_data=obj.include_image_data,
+            exchange=obj.exchange,
+            routing_key=obj.routing_key,
         )
         # The admin goes on with `obj` (log entry, redirect): make it the saved row.
         obj.pk = created.pk
+        obj.url = created.url  # without the AMQP password, for the admin's message
         obj._state.adding = False
         obj._state.db = created._state.db
         _show_secret(request, created)

@@ -89,3 +89,33 @@ def test_deliveries_are_listed_and_can_be_sent_again(
     assert delivery.status == DeliveryStatus.PENDING
     assert delivery.attempts == 0
     assert sent == [[delivery.pk]]
+
+
+def test_a_rabbitmq_channel_made_in_the_admin_keeps_its_password_hidden(admin_client, alice):
+    response = admin_client.post(
+        f"{CHANNELS}add/",
+        {
+            "application": str(alice.application.id),
+            "type": "RabbitMQ",
+            "url": "amqp://faces:admin-s3cret@127.0.0.1:5672/",
+            "exchange": "image-render.notifications",
+            "routing_key": "",
+            "is_active": "on",
+        },
+        follow=True,
+    )
+
+    made = NotificationChannel.objects.get()
+    assert (made.url, made.amqp_password) == ("amqp://faces@127.0.0.1:5672/", "admin-s3cret")
+    assert made.exchange == "image-render.notifications"
+    assert "admin-s3cret" not in response.content.decode()
+    page = admin_client.get(f"{CHANNELS}{made.pk}/change/").content.decode()
+    assert "admin-s3cret" not in page and "amqp://faces@127.0.0.1:5672/" in page
+
+    refused = admin_client.post(
+        f"{CHANNELS}{made.pk}/change/",
+        {"type": "RabbitMQ", "url": made.url, "exchange": "", "routing_key": "", "is_active": "on"},
+    )
+    assert "names the queue" in refused.content.decode()
+    made.refresh_from_db()
+    assert made.exchange == "image-render.notifications"
