@@ -233,3 +233,39 @@ def test_the_guarded_session_never_follows_a_redirect(receiver):
 
     assert response.status_code == 301
     assert [r.path for r in receiver.received] == ["/hook"]
+
+
+def test_make_run_opens_only_its_own_web_port_to_the_dashboards_receiver():
+    # bin/run's line, as bash runs it, then the settings and guard of that environment.
+    root = Path(__file__).resolve().parents[2]
+    (line,) = [
+        line
+        for line in (root / "bin" / "run").read_text().splitlines()
+        if line.startswith("export NOTIFICATION_WEBHOOK_LOOPBACK_PORTS=")
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOTIFICATION_WEBHOOK_")}
+    env["PORT"] = "8123"
+    code = """
+from dashboard.models import ApiConnection
+from dashboard.webhooks import receiver_url
+from enhancer.notifications.ssrf import UrlRefused, url_check
+
+url_check(receiver_url(ApiConnection(pk=7)))
+print("receiver ok")
+try:
+    url_check("http://127.0.0.1:6379/")
+except UrlRefused as e:
+    print(e)
+"""
+    out = subprocess.run(
+        ["bash", "-c", f'{line}; exec "$0" manage.py shell -c "$1"', sys.executable, code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+    ).stdout.splitlines()
+    assert out[-2:] == [
+        "receiver ok",
+        "The host 127.0.0.1 resolves to 127.0.0.1, a loopback address.",
+    ]
