@@ -185,15 +185,15 @@ def receive(request: HttpRequest, connection_id: int) -> HttpResponse:
 
 
 def _apply(job: Job, payload: dict[str, object]) -> None:
-    from dashboard.services import job_fail, job_mark_completed_upstream
-    from dashboard.tasks import job_download_task
+    from dashboard.services import job_mark_completed_upstream
+    from dashboard.tasks import job_download_task, job_poll_task
 
     message_type = payload.get("MessageType")
     if message_type == COMPLETED:
         if payload.get("IsSuccessful") is False:
-            job_fail(
-                job_id=job.pk, message=str(payload.get("ErrorMessage") or "The enhancement failed.")
-            )
+            # Failed and Cancelled (CancelFaceEnhancing, by us or another client of the
+            # application) send the same message: the process's own state tells them apart.
+            transaction.on_commit(lambda: job_poll_task.delay(str(job.pk)))
         elif (
             job_mark_completed_upstream(
                 process_id=job.process_id, task_id=_uuid_or_none(payload.get("TaskId"))

@@ -64,22 +64,28 @@ def test_a_signed_completion_starts_the_download_at_once(
     assert sent == [str(job.pk)]
 
 
-def test_a_failed_completion_fails_the_job_with_the_api_message(client, job):
-    response = _post(
-        client,
-        job,
-        _message(
+def test_an_unsuccessful_completion_is_read_back_from_the_api(
+    client, job, django_capture_on_commit_callbacks, monkeypatch
+):
+    # Failed and Cancelled send the same message: the poll reads which it was.
+    polled: list[str] = []
+    monkeypatch.setattr("dashboard.tasks.job_poll_task.delay", polled.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(
+            client,
             job,
-            "ImageFaceEnhancingTaskCompleted",
-            IsSuccessful=False,
-            ErrorMessage="The image has no face.",
-        ),
-    )
+            _message(
+                job,
+                "ImageFaceEnhancingTaskCompleted",
+                IsSuccessful=False,
+                ErrorMessage="The process was cancelled by its application.",
+            ),
+        )
 
     assert response.status_code == 204
+    assert polled == [str(job.pk)]
     job.refresh_from_db()
-    assert job.status == Job.Status.FAILED
-    assert job.error_message == "The image has no face."
+    assert job.status == Job.Status.PROCESSING
 
 
 def test_progress_only_moves_forward(client, job):
