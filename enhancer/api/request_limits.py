@@ -5,13 +5,15 @@ default) or a header field over --limit-request-field_size with an HTML page,
 before Django sees the request. The web programs raise those limits (to
 gunicorn's 1 MiB cap of a request line, config/supervisor.py and
 docker-compose.yml) so that this middleware meets the request first and
-answers under /api/ with problem details: 414 naming the query (or the path),
+answers under /api/ with problem details: 414 naming the longest query
+parameter (or the path),
 431 naming the header. Elsewhere the answer is plain text with the same status.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -27,6 +29,15 @@ def _refuse(
     return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
 
 
+def _longest_parameter(query: str) -> str:
+    """The name of the query parameter that takes the most room, or "query"."""
+    pairs = [pair for pair in query.split("&") if pair]
+    if not pairs:
+        return "query"
+    name = unquote_plus(max(pairs, key=len).split("=", 1)[0])
+    return name or "query"
+
+
 class RequestLimits:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -37,7 +48,7 @@ class RequestLimits:
         path = request.META.get("RAW_URI") or request.get_full_path()
         if len(path) > limit:
             query = request.META.get("QUERY_STRING", "")
-            field = "query" if len(path) - len(query) <= limit else "path"
+            field = _longest_parameter(query) if len(path) - len(query) <= limit else "path"
             return _refuse(
                 request,
                 414,

@@ -84,7 +84,7 @@ def test_a_100_kb_query_string_is_a_414_problem(gunicorn):
     problem = response.json()
     assert problem["status"] == 414
     assert problem["title"] == "URI Too Long"
-    assert list(problem["errors"]) == ["query"]
+    assert list(problem["errors"]) == ["userId"]
     assert problem["instance"] == "/api/v1/FaceEnhancing/CheckUserProgress"
 
 
