@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dashboard.models import Job
-from enhancer.models import FaceEnhancerProcess, ProcessStatus
+from enhancer.models import FINISHED_STATUSES, FaceEnhancerProcess
 from enhancer.notifications.models import WebhookDelivery
 from enhancer.processes import process_delete
 
@@ -47,7 +47,7 @@ def purge_older_than(*, days: int, now: datetime | None = None) -> PurgeReport:
 
 def _purge_processes(cutoff: datetime) -> int:
     old = FaceEnhancerProcess.objects.filter(
-        created_at__lt=cutoff, status__in=[ProcessStatus.COMPLETED, ProcessStatus.FAILED]
+        created_at__lt=cutoff, status__in=FINISHED_STATUSES
     ).prefetch_related("render_tasks")
     deleted = 0
     while batch := list(old[:BATCH]):

@@ -48,15 +48,16 @@ def _files(process: FaceEnhancerProcess) -> list[str]:
 
 def test_old_finished_processes_go_with_their_files(alice, django_capture_on_commit_callbacks):
     old = _process_with_files(alice.application, status=ProcessStatus.COMPLETED, days_old=31)
+    cancelled = _process_with_files(alice.application, status=ProcessStatus.CANCELLED, days_old=31)
     running = _process_with_files(alice.application, status=ProcessStatus.PROCESSING, days_old=31)
     recent = _process_with_files(alice.application, status=ProcessStatus.FAILED, days_old=29)
-    old_files = _files(old)
+    old_files = _files(old) + _files(cancelled)
 
     with django_capture_on_commit_callbacks(execute=True):
         report = purge_older_than(days=30)
 
-    assert report.processes == 1
-    assert not FaceEnhancerProcess.objects.filter(pk=old.pk).exists()
+    assert report.processes == 2
+    assert not FaceEnhancerProcess.objects.filter(pk__in=[old.pk, cancelled.pk]).exists()
     assert not any(default_storage.exists(name) for name in old_files)
     for kept in (running, recent):
         assert FaceEnhancerProcess.objects.filter(pk=kept.pk).exists()

@@ -85,6 +85,9 @@ class Stack:
         base = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
         # The test run's own embedded Redis is not the stack's.
         base.pop("EMBEDDED_REDIS_SOCKET", None)
+        # The suite allows loopback webhooks for its own receivers; `make run` opens only its
+        # own port (bin/run), and that is what a stack must prove enough.
+        base.pop("NOTIFICATION_WEBHOOK_ALLOW_LOOPBACK", None)
         base.update(VAR_DIR=str(var_dir), PORT=str(port), PYTHONUNBUFFERED="1", **env)
         stack = cls(var_dir=var_dir, port=port, env=base)
         database_url = os.environ.get("DATABASE_URL", "")
