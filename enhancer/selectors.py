@@ -161,7 +161,8 @@ class ModelSelect:
     def rows(self, where: str, params: list[object]) -> list[Any]:
         """The instances matching `where` (columns from column(), values as %s)."""
         with connection.cursor() as cursor:
-            cursor.execute(self.sql(where, self.model._meta.ordering or ["pk"]), params)
+            order = self.model._meta.ordering or [self.model._meta.pk.name]
+            cursor.execute(self.sql(where, order), params)
             return self.instances(cursor.fetchall())
 
 
