@@ -13,9 +13,10 @@ as sharp as the original) for
 - engine: the engine as it is (face_policy.ADAPTIVE).
 
 "before" and "engine" run face by face in the same process, so their time ratio
-holds whatever else runs on the machine. Halos: pixels around the eyes of large
-faces (native size >= 2x the 128 px feed cap) that come out more than 25 grey
-levels brighter than they went in. Sheets (clean | input | sharpen | before |
+holds whatever else runs on the machine; the same goes for the time per image
+of `make bench`'s photos (../shared/eval), enhanced whole by both. Halos: pixels
+around the eyes of large faces (native size >= 2x the 128 px feed cap) that come
+out more than 25 grey levels brighter than they went in. Sheets (clean | input | sharpen | before |
 engine, one row a face) go to var/bench/quality/.
 
     .venv/bin/python bench/quality.py [--quick] [--out DIR]
@@ -43,12 +44,13 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from enhancer.engine import EngineConfig, Enhancer, get_enhancer
+from enhancer.engine import EngineConfig, EnhanceOptions, Enhancer, get_enhancer
 from enhancer.engine.alignment import align
 from enhancer.engine.face_policy import ADAPTIVE, BEFORE
 
 ROOT = Path(__file__).resolve().parent.parent
 GT_DIR = ROOT.parent / "shared" / "eval-gt"
+EVAL_DIR = ROOT.parent / "shared" / "eval"  # make bench's photos, for the time per image
 OUT_DIR = ROOT / "var" / "bench" / "quality"
 METHODS = ("input", "sharpen", "before", "engine")
 SMALL_FACE_WIDTH = 48  # box width of a face in the "small" set
@@ -301,6 +303,25 @@ def summarise(set_name: str, results: list[Scores]) -> dict[str, float]:
     return summary
 
 
+def photo_times(engines: tuple[Enhancer, Enhancer]) -> tuple[float, float]:
+    """Seconds per image of `make bench`'s photos (../shared/eval), before and engine.
+
+    The two run alternately, photo by photo, so a busy machine slows both alike.
+    """
+    totals = [0.0, 0.0]
+    paths = sorted(EVAL_DIR.glob("*.*g"))
+    for number, path in enumerate(paths):
+        data = path.read_bytes()
+        order = (0, 1) if number % 2 == 0 else (1, 0)  # neither always goes first
+        for column in order:
+            totals[column] += engines[column].enhance(data, EnhanceOptions()).timings["total"]
+    print(
+        f"\n== whole photos ({len(paths)} from {EVAL_DIR}) ==\n"
+        f"   s per image: before {totals[0] / len(paths):.2f}, engine {totals[1] / len(paths):.2f}"
+    )
+    return totals[0], totals[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -333,16 +354,19 @@ def main() -> None:
         if args.quick:
             samples = samples[::3]
         summaries[set_name] = summarise(set_name, run_set(set_name, samples, engines, args.out))
+    photos = photo_times(engines) if EVAL_DIR.is_dir() else None
     print(f"\nsheets in {args.out}; {time.perf_counter() - started:.0f} s in all")
-    targets(summaries)
+    targets(summaries, photos)
     print(f"load average {os.getloadavg()[0]:.2f}")
 
 
-def targets(s: dict[str, dict[str, float]]) -> None:
+def targets(s: dict[str, dict[str, float]], photos: tuple[float, float] | None) -> None:
     halo_before = s["heavy"]["halo_before"] + s["mild"]["halo_before"]
     halo_engine = s["heavy"]["halo_engine"] + s["mild"]["halo_engine"]
     seconds = [(v["seconds_engine"], v["seconds_before"]) for v in s.values()]
     time_ratio = sum(a for a, _ in seconds) / sum(b for _, b in seconds)
+    if photos:  # the target is per image of make bench's photos; per face otherwise
+        time_ratio = photos[1] / photos[0]
     checks = [
         ("heavy PSNR over input", s["heavy"]["psnr"], ">= +0.6 dB", s["heavy"]["psnr"] >= 0.6),
         ("heavy SSIM over input", s["heavy"]["ssim"], ">= +0.02", s["heavy"]["ssim"] >= 0.02),
@@ -355,7 +379,7 @@ def targets(s: dict[str, dict[str, float]]) -> None:
             ">= 4x",
             halo_before >= 4 * halo_engine,
         ),
-        ("time per face, engine/before", time_ratio, "<= 1.10", time_ratio <= 1.10),
+        ("time per image, engine/before", time_ratio, "<= 1.10", time_ratio <= 1.10),
     ]
     print("\nTargets (issue 11):")
     for name, value, goal, met in checks:
