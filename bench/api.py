@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/api.py [--jobs 5] [--duration 15] [--rounds 3] [--write-docs]
 
-Starts its own gunicorn (2 workers x 4 threads, as `make run`) and its own
+Starts its own gunicorn (2 workers x 4 threads, as `make run`; --threads) and its own
 `celery worker` on a temporary VAR_DIR (SQLite and the embedded broker unless
 --database-url / --redis-url say otherwise), so it never touches real data.
 
@@ -170,7 +170,7 @@ def server(args: argparse.Namespace):
                     "--workers",
                     "2",
                     "--threads",
-                    "4",
+                    str(args.threads),
                     "--log-level",
                     "warning",
                 ],
@@ -516,8 +516,8 @@ def render(
         "## API",
         "",
         f"Measured with `bench/api.py` on {os.cpu_count()} cores ({database}, {broker}; "
-        f"load average {load:.1f} when it started), gunicorn 2 workers x 4 threads and one "
-        "`celery worker -c 1` on the same machine. Reproduce with:",
+        f"load average {load:.1f} when it started), gunicorn 2 workers x {args.threads} "
+        "threads and one `celery worker -c 1` on the same machine. Reproduce with:",
         "",
         COMMAND,
         "",
@@ -614,6 +614,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the three wrk runs")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
     parser.add_argument("--redis-url", default="", help="default: the embedded broker")
     parser.add_argument("--keep", action="store_true", help="keep the temporary VAR_DIR")
