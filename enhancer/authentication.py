@@ -44,11 +44,12 @@ class ApplicationAuthentication(authentication.BaseAuthentication):
                 "The x-api-key and x-api-secret headers are required."
             )
         token = token.strip()
-        # Every progress poll comes here, so the usual case costs one query: a
-        # token issued for the very credential the key names (signature,
-        # expiry and kind checked here) is active exactly when that credential
-        # is, which the key's query has just checked. Anything else takes the
-        # full path below, whose answers and messages are unchanged.
+        # Every progress poll comes here, so the usual case skips the token's
+        # own query: a token issued for the very credential the key names
+        # (signature, expiry and kind checked here) is active exactly when
+        # that credential is, which the key's lookup has just checked.
+        # Anything else takes the full path below, whose answers and messages
+        # are unchanged.
         claims = _access_claims(token)
         key_credential = _credential_for_api_key(api_key=api_key, api_secret=api_secret)
         if key_credential is not None and _issued_for(claims, key_credential):
