@@ -36,9 +36,9 @@ class FacePolicy:
     benchmark's reference): fidelity as asked, no clamp, fed at native size."""
 
     adaptive: bool = True
-    # Fidelity: the share of the network's change kept, (1 - fidelity), is
-    # divided by shrink ** fidelity_power once the shrink passes fidelity_from.
-    fidelity_from: float = 2.0
+    # Fidelity: the share of the network's change kept, (1 - fidelity), is divided
+    # by (shrink / fidelity_from) ** fidelity_power once the shrink passes fidelity_from.
+    fidelity_from: float = 1.5
     fidelity_power: float = 1.0
     # Clamp to the input's local min/max (+- clamp_margin grey levels) over a
     # window of about clamp_fed_pixels fed pixels, when the shrink passes clamp_from.
