@@ -204,7 +204,9 @@ class ImageFaceEnhancerProcessSerializer(serializers.Serializer):
     updatedAt = serializers.DateTimeField(source="updated_at")
     startedAt = serializers.DateTimeField(source="started_at", allow_null=True)
     completedAt = serializers.DateTimeField(
-        source="finished_at", allow_null=True, help_text="When it became Completed or Failed."
+        source="finished_at",
+        allow_null=True,
+        help_text="When it became Completed, Failed or Cancelled.",
     )
 
     @extend_schema_field(OpenApiTypes.UUID)
