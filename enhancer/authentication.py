@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import uuid
 
-import jwt
-from django.conf import settings
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
@@ -20,7 +18,7 @@ from enhancer.credentials import secret_matches
 from enhancer.models import ApiCredential, Application
 from enhancer.problems import ProblemError
 from enhancer.selectors import ModelSelect
-from enhancer.tokens import ACCESS, ALGORITHM, InvalidToken, credential_for_token
+from enhancer.tokens import ACCESS, InvalidToken, credential_for_token, token_claims
 
 
 class ApplicationAuthentication(authentication.BaseAuthentication):
@@ -104,15 +102,9 @@ def _credential_for_api_key(*, api_key: str, api_secret: str) -> ApiCredential |
 def _access_claims(token: str) -> dict[str, object] | None:
     """The claims of a well-signed, unexpired access token; None for anything else."""
     try:
-        claims = jwt.decode(
-            token,
-            settings.JWT_SIGNING_KEY,
-            algorithms=[ALGORITHM],
-            options={"require": ["sub", "cid", "typ", "exp"]},
-        )
-    except jwt.InvalidTokenError:
+        return token_claims(token, kind=ACCESS)
+    except InvalidToken:
         return None
-    return claims if claims["typ"] == ACCESS else None
 
 
 def _issued_for(claims: dict[str, object] | None, credential: ApiCredential) -> bool:

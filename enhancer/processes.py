@@ -246,7 +246,13 @@ def process_fail(*, process_id: uuid.UUID, message: str, claim: Claim | None = N
     RenderTask.objects.filter(process_id=process_id).update(
         render_state=RenderState.FAILED, updated_at=now
     )
-    process = FaceEnhancerProcess.objects.get(pk=process_id)
+    _publish_unsuccessful(FaceEnhancerProcess.objects.get(pk=process_id), message)
+    logger.info("process %s: failed: %s", process_id, message)
+    return True
+
+
+def _publish_unsuccessful(process: FaceEnhancerProcess, message: str) -> None:
+    """TaskCompleted with IsSuccessful false, one per render task: Failed and Cancelled alike."""
     for task in process.render_tasks.all():
         publish(
             TASK_COMPLETED,
@@ -256,8 +262,6 @@ def process_fail(*, process_id: uuid.UUID, message: str, claim: Claim | None = N
             is_successful=False,
             error_message=message,
         )
-    logger.info("process %s: failed: %s", process_id, message)
-    return True
 
 
 @transaction.atomic
@@ -287,15 +291,7 @@ def process_cancel(*, process: FaceEnhancerProcess) -> bool:
     RenderTask.objects.filter(process=process).update(
         render_state=RenderState.CANCELLED, updated_at=now
     )
-    for task in process.render_tasks.all():
-        publish(
-            TASK_COMPLETED,
-            process,
-            task,
-            progress=process.progress,
-            is_successful=False,
-            error_message=CANCELLED_MESSAGE,
-        )
+    _publish_unsuccessful(process, CANCELLED_MESSAGE)
     logger.info("process %s: cancelled", process.pk)
     return True
 

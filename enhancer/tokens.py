@@ -127,7 +127,8 @@ def credential_for_token(token: str, *, kind: str) -> ApiCredential:
     return _verified(token, kind=kind)[1]
 
 
-def _verified(token: str, *, kind: str) -> tuple[dict[str, object], ApiCredential]:
+def token_claims(token: str, *, kind: str) -> dict[str, object]:
+    """The claims of a well-signed, unexpired token of this kind (no database read)."""
     try:
         claims = jwt.decode(
             token,
@@ -143,6 +144,11 @@ def _verified(token: str, *, kind: str) -> tuple[dict[str, object], ApiCredentia
         raise InvalidToken(
             f"This is not an {kind} token." if kind == ACCESS else f"This is not a {kind} token."
         )
+    return claims
+
+
+def _verified(token: str, *, kind: str) -> tuple[dict[str, object], ApiCredential]:
+    claims = token_claims(token, kind=kind)
     credential = (
         ApiCredential.objects.select_related("application")
         .filter(pk=claims["cid"], application_id=claims["sub"])
