@@ -52,10 +52,11 @@ def broker_restarted() -> bool:
         previous = previous.decode()
     if previous == run_id:
         return False
-    logger.warning(
-        "the broker %s since the last look",
-        "lost its data" if previous is None else "restarted",
-    )
+    if previous is None:
+        # A fresh install looks exactly like a broker that lost its data.
+        logger.warning("the broker holds no mark of an earlier look: first start, or data lost")
+    else:
+        logger.warning("the broker restarted since the last look")
     return True
 
 
