@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -10,6 +15,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from dashboard.models import Membership
+from tests.conftest import ROOT
+from tests.system.stack import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +88,23 @@ def test_a_changed_password_is_not_printed(settings):
 
     assert password not in shown
     assert "password changed since; manage.py changepassword demo" in shown
+
+
+def test_a_ctrl_c_stops_the_waiting_demo_logins_started_in_the_background(tmp_path):
+    # As bin/run starts it: with `&` in a script, where SIGINT arrives ignored.
+    # The port is closed, so it waits for a server that never comes.
+    env = {**os.environ, "PORT": str(free_port()), "VAR_DIR": str(tmp_path)}
+    script = f"{sys.executable} manage.py demo_logins --when-up & echo $!; wait"
+    shell = subprocess.Popen(
+        ["bash", "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
+    pid = int(shell.stdout.readline())
+    try:
+        time.sleep(3)  # past Django's start-up, into the wait
+        os.kill(pid, signal.SIGINT)
+        # bash's `wait` returns when the command is gone; it would wait 180 s otherwise.
+        shell.wait(timeout=15)
+    finally:
+        if shell.poll() is None:
+            os.kill(pid, signal.SIGKILL)
+            shell.wait()

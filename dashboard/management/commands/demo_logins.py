@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -59,6 +60,11 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         port = os.environ.get("PORT", "8000")
         base = f"http://127.0.0.1:{port}"
+        if options["when_up"]:
+            # bin/run starts this in the background (`&`), and a background command of a
+            # script ignores SIGINT: a Ctrl-C would leave it waiting, to print "is up"
+            # after everything stopped. It goes with the rest instead.
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
         if options["when_up"] and not _wait_until_up(base):
             return  # the server never came up: its own log says why
         from dashboard.management.commands.bootstrap_demo import DEMO_ADMIN, DEMO_MEMBER
