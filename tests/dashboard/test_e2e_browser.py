@@ -115,6 +115,9 @@ def _a_members_day(page, base: str, photos: dict[str, Path]) -> None:
 
     # Upload both photos: each is listed with its own progress bar.
     page.get_by_role("link", name="Upload", exact=True).click()
+    # Until the page's load event its deferred upload.js may not listen yet, and
+    # the files would be chosen unseen (a CI run on a loaded machine did that).
+    page.wait_for_url(f"{base}/upload/", wait_until="load")
     page.locator("#id_images").set_input_files([str(p) for p in photos.values()])
     items = page.locator(".upload-item")
     expect(items).to_have_count(2)
