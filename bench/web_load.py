@@ -97,11 +97,11 @@ def _tree(pid: int) -> list[int]:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
+    found, to_visit = [], [pid]
+    while to_visit:
+        current = to_visit.pop()
         found.append(current)
-        todo.extend(children.get(current, []))
+        to_visit.extend(children.get(current, []))
     return found
 
 

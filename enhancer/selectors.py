@@ -125,7 +125,7 @@ class ModelSelect:
             for name in order_by
         )
         tail = " LIMIT %s OFFSET %s" if limit else ""
-        # Identifiers from the model and %s placeholders only: no input.
+        # Only the model's identifiers are in the text; every value is a %s parameter.
         return f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {order}{tail}"  # noqa: S608
 
     def column(self, name: str) -> str:

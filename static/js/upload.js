@@ -126,6 +126,9 @@
 
     function newBatch() {
       if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+      // randomUUID exists only in a secure context (https or localhost); a team's
+      // server on plain http at a LAN address has none. A random id in the UUID v4
+      // layout is all a batch needs: it only groups the images of one press.
       return "xxxxxxxx-xxxx-4xxx-8xxx-xxxxxxxxxxxx".replace(/x/g, function () {
         return Math.floor(Math.random() * 16).toString(16);
       });
