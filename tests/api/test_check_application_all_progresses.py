@@ -10,7 +10,6 @@ from enhancer.models import ProcessStatus
 from tests.api.face_enhancing_support import (
     APPLICATION_PROGRESS_URL,
     make_process,
-    media,  # noqa: F401 - fixture
     minutes_ago,
 )
 

@@ -13,7 +13,6 @@ from enhancer.models import ProcessStatus, RenderState
 from tests.api.face_enhancing_support import (
     USER_PROGRESS_URL,
     make_process,
-    media,  # noqa: F401 - fixture
     minutes_ago,
 )
 

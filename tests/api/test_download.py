@@ -16,11 +16,8 @@ from tests.api.face_enhancing_support import (
     DOWNLOAD_URL,
     START_URL,
     USER_PROGRESS_URL,
-    channel_optional,  # noqa: F401 - fixture
     image_bytes,
     make_process,
-    media,  # noqa: F401 - fixture
-    shared_media,  # noqa: F401 - fixture
     start_form,
     uploaded,
     wait_for_status,

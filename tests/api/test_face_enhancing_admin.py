@@ -12,7 +12,6 @@ from enhancer.models import FaceEnhancerProcess, ProcessStatus
 from tests.api.face_enhancing_support import (
     image_bytes,
     make_process,
-    media,  # noqa: F401 - fixture
     media_files,
 )
 

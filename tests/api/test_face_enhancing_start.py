@@ -16,9 +16,7 @@ from enhancer.notifications.services import channel_create
 from enhancer.tasks import process_enhance
 from tests.api.face_enhancing_support import (
     START_URL,
-    channel_optional,  # noqa: F401 - fixture
     image_bytes,
-    media,  # noqa: F401 - fixture
     media_files,
     start_form,
     uploaded,

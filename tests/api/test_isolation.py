@@ -17,9 +17,7 @@ from tests.api.face_enhancing_support import (
     DOWNLOAD_URL,
     START_URL,
     USER_PROGRESS_URL,
-    channel_optional,  # noqa: F401 - fixture
     make_process,
-    media,  # noqa: F401 - fixture
     start_form,
 )
 
