@@ -114,3 +114,5 @@ def test_another_applications_id_is_401(client, alice, bob, alice_headers):
 def test_without_credentials_it_is_401(client, alice):
     response = client.get(APPLICATION_PROGRESS_URL, {"applicationId": str(alice.application.id)})
     assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == "The Authorization header with a Bearer token is missing."
