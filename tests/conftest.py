@@ -5,11 +5,16 @@ The suite runs on whatever the environment configures: the embedded defaults
 tests/embedded_broker.py) or PostgreSQL and Redis through DATABASE_URL and
 REDIS_URL. A real Celery worker process is started on the same broker and the
 same test database when a test asks for `celery_worker_process`.
+
+The people tests are written about (alice, bob, charlie) are described in
+tests/people.py; `charlie` is here, alice's and bob's applications are in
+tests/api/conftest.py. Waits go through `wait_until`.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +32,7 @@ import pytest
 from django.conf import settings
 
 from config.celery import app as celery_app
+from tests.people import user_named
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -64,6 +70,30 @@ def _heartbeat_inside_the_test_transaction(request: pytest.FixtureRequest) -> It
         settings.FACE_ENHANCING_HEARTBEAT_INTERVAL = saved
 
 
+@pytest.fixture
+def charlie(db):
+    """A dashboard user who can log in and belongs to no team."""
+    return user_named("charlie")
+
+
+@pytest.fixture
+def shared_media(alice, bob) -> Iterator[None]:
+    """The real media folder, shared with the worker process; alice's and bob's
+    files are removed after the test."""
+    yield
+    for issued in (alice, bob):
+        shutil.rmtree(
+            Path(settings.MEDIA_ROOT) / "face-enhancing" / str(issued.application.id),
+            ignore_errors=True,
+        )
+
+
+@pytest.fixture
+def channel_optional(settings) -> None:
+    """Start jobs without a notification channel (tested on its own in the start tests)."""
+    settings.NOTIFICATION_CHANNEL_REQUIRED = False
+
+
 @contextmanager
 def use_broker(*, url: str) -> Iterator[None]:
     """Point this process's Celery app at another broker for a while."""
@@ -98,7 +128,8 @@ class WorkerProcess:
         return self.log.read_text(errors="replace")
 
 
-def _test_database_url() -> str:
+def run_database_url() -> str:
+    """The URL of the run's test database, for the processes the tests start."""
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{db['NAME']}"
@@ -119,7 +150,7 @@ def start_worker(
     call the API there and register their webhook receiver there.
     """
     env = os.environ.copy()
-    env["DATABASE_URL"] = _test_database_url()
+    env["DATABASE_URL"] = run_database_url()
     if server_url:
         env["FACE_ENHANCER_API_URL"] = server_url
         env["DASHBOARD_PUBLIC_URL"] = server_url
@@ -165,13 +196,17 @@ def stop_worker(worker: WorkerProcess, timeout: float = 20) -> None:
 def wait_for_worker(worker: WorkerProcess, timeout: float = 90) -> None:
     from config.health import OK, check_worker
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         if worker.process.poll() is not None:
             raise RuntimeError(f"the worker exited early:\n{worker.output()}")
-        if check_worker() == OK:
-            return
-    raise RuntimeError(f"the worker did not answer within {timeout} s:\n{worker.output()}")
+        return check_worker() == OK
+
+    try:
+        wait_until(answers, timeout=timeout, what="the worker to answer", every=0)
+    except AssertionError:
+        raise RuntimeError(
+            f"the worker did not answer within {timeout} s:\n{worker.output()}"
+        ) from None
 
 
 @pytest.fixture(scope="session")

@@ -50,7 +50,9 @@ def test_unavailable_when_no_worker_consumes(client, settings):
 
 
 def test_only_get_is_allowed(client):
-    assert client.post("/healthz").status_code == 405
+    response = client.post("/healthz")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET"
 
 
 def test_is_routed_without_a_trailing_slash():

@@ -1,11 +1,19 @@
-"""Applications with credentials, and their request headers, for API tests."""
+"""Fixtures of the API's tests: alice's and bob's applications and their request
+headers (the people are described in tests/people.py), media storage in a
+temporary folder, a webhook receiver and a fake DNS table."""
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
-from enhancer.credentials import IssuedCredential, application_create
+from enhancer.credentials import IssuedCredential
 from enhancer.tokens import token_pair_issue
+from tests.api.webhook_receiver import FakeDns, Receiver, running_receiver
+from tests.people import application_of
 
 
 def credential_headers(issued: IssuedCredential) -> dict[str, str]:
@@ -25,12 +33,12 @@ def credential_headers(issued: IssuedCredential) -> dict[str, str]:
 
 @pytest.fixture
 def alice(db) -> IssuedCredential:
-    return application_create(name="Alice's application")
+    return application_of("alice")
 
 
 @pytest.fixture
 def bob(db) -> IssuedCredential:
-    return application_create(name="Bob's application")
+    return application_of("bob")
 
 
 @pytest.fixture
@@ -41,3 +49,27 @@ def alice_headers(alice) -> dict[str, str]:
 @pytest.fixture
 def bob_headers(bob) -> dict[str, str]:
     return credential_headers(bob)
+
+
+@pytest.fixture
+def media(settings, tmp_path) -> Path:
+    """Media storage in a temporary folder (for tests without a worker process)."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 that verifies every signature it gets."""
+    with running_receiver() as box:
+        yield box
+
+
+@pytest.fixture
+def fake_dns(monkeypatch: pytest.MonkeyPatch) -> FakeDns:
+    """hooks.example.com resolves to a public address, no-such-host.example.com to none."""
+    dns = FakeDns()
+    dns.table["hooks.example.com"] = ["93.184.215.14"]
+    dns.table["no-such-host.example.com"] = []
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    return dns

@@ -1,20 +1,17 @@
 """Images, processes and waits shared by the FaceEnhancing tests.
 
-Fixtures are imported by name into the test modules that use them.
+The fixtures these tests use (media, shared_media, channel_optional) are in
+tests/api/conftest.py and tests/conftest.py.
 """
 
 from __future__ import annotations
 
 import io
-import shutil
-import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -29,6 +26,7 @@ from enhancer.models import (
     RenderState,
     RenderTask,
 )
+from tests.conftest import wait_until
 
 BASE = "/api/v1/Image/FaceEnhancing"
 START_URL = f"{BASE}/AdCreative"
@@ -129,14 +127,15 @@ def _encoded(size: tuple[int, int], fmt: str) -> bytes:
 def wait_for_status(
     process_id: uuid.UUID | str, statuses: set[str], timeout: float = 60
 ) -> FaceEnhancerProcess:
-    deadline = time.monotonic() + timeout
-    while True:
+    """The process, once its status is one of `statuses`."""
+
+    def settled() -> FaceEnhancerProcess | None:
         process = FaceEnhancerProcess.objects.get(pk=process_id)
-        if process.status in statuses:
-            return process
-        if time.monotonic() > deadline:
-            raise AssertionError(f"process still {process.status} after {timeout} s")
-        time.sleep(0.05)
+        return process if process.status in statuses else None
+
+    return wait_until(
+        settled, timeout=timeout, what=f"process {process_id} to be {sorted(statuses)}", every=0.05
+    )
 
 
 def stored_files(application: Application) -> list[Path]:
@@ -148,30 +147,6 @@ def media_files() -> list[Path]:
     """Every file in media storage."""
     root = Path(settings.MEDIA_ROOT)
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
-
-
-@pytest.fixture
-def media(settings, tmp_path) -> Path:
-    """Media storage in a temporary folder (for tests without a worker process)."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
-
-
-@pytest.fixture
-def shared_media(alice, bob) -> Iterator[None]:
-    """The real media folder, shared with the worker process; cleaned after the test."""
-    yield
-    for issued in (alice, bob):
-        shutil.rmtree(
-            Path(settings.MEDIA_ROOT) / "face-enhancing" / str(issued.application.id),
-            ignore_errors=True,
-        )
-
-
-@pytest.fixture
-def channel_optional(settings) -> None:
-    """Start jobs without a notification channel (tested on its own in the start tests)."""
-    settings.NOTIFICATION_CHANNEL_REQUIRED = False
 
 
 def minutes_ago(minutes: float) -> datetime:

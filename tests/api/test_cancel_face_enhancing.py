@@ -15,11 +15,8 @@ from tests.api.face_enhancing_support import (
     BASE,
     START_URL,
     USER_PROGRESS_URL,
-    channel_optional,  # noqa: F401 - fixture
     image_bytes,
     make_process,
-    media,  # noqa: F401 - fixture
-    shared_media,  # noqa: F401 - fixture
     start_form,
     stored_files,
     uploaded,

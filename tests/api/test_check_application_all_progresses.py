@@ -10,7 +10,6 @@ from enhancer.models import ProcessStatus
 from tests.api.face_enhancing_support import (
     APPLICATION_PROGRESS_URL,
     make_process,
-    media,  # noqa: F401 - fixture
     minutes_ago,
 )
 
@@ -115,3 +114,5 @@ def test_another_applications_id_is_401(client, alice, bob, alice_headers):
 def test_without_credentials_it_is_401(client, alice):
     response = client.get(APPLICATION_PROGRESS_URL, {"applicationId": str(alice.application.id)})
     assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == "The Authorization header with a Bearer token is missing."

@@ -13,7 +13,6 @@ from enhancer.models import ProcessStatus, RenderState
 from tests.api.face_enhancing_support import (
     USER_PROGRESS_URL,
     make_process,
-    media,  # noqa: F401 - fixture
     minutes_ago,
 )
 
@@ -133,6 +132,8 @@ def test_an_unknown_or_other_users_process_is_404(client, alice, alice_headers):
             client, alice_headers, userId=str(ANN), imageFaceEnhancerProcessId=str(process_id)
         )
         assert response.status_code == 404
+        assert response.json()["detail"] == "No face enhancing process matches this userId and id."
+        assert "items" not in response.json()
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,8 @@ from tests.api.face_enhancing_support import (
     DOWNLOAD_URL,
     START_URL,
     USER_PROGRESS_URL,
-    channel_optional,  # noqa: F401 - fixture
     image_bytes,
     make_process,
-    media,  # noqa: F401 - fixture
-    shared_media,  # noqa: F401 - fixture
     start_form,
     uploaded,
     wait_for_status,
@@ -114,12 +111,16 @@ class TestDownload:
         for query in mixed:
             response = client.get(DOWNLOAD_URL, query, headers=alice_headers)
             assert response.status_code == 404, query
+            # A problem, never one of the two images.
+            assert response["Content-Type"] == "application/problem+json", query
+            assert response.json()["title"] == "Not Found", query
 
     def test_a_result_missing_from_storage_is_404(self, client, alice, alice_headers):
         process = make_process(alice.application, status=ProcessStatus.COMPLETED)
         process.render_tasks.get().result.delete(save=False)
         response = client.get(DOWNLOAD_URL, _query(process), headers=alice_headers)
         assert response.status_code == 404
+        assert response.json()["detail"] == "The image is no longer stored on the server."
 
     @pytest.mark.parametrize(
         ("change", "field"),
@@ -149,6 +150,10 @@ class TestDownload:
         process = make_process(alice.application, status=ProcessStatus.COMPLETED)
         response = client.get(DOWNLOAD_URL, _query(process))
         assert response.status_code == 401
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["detail"] == (
+            "The Authorization header with a Bearer token is missing."
+        )
 
     def test_an_image_accept_header_is_fine(self, client, alice, alice_headers):
         process = make_process(alice.application, status=ProcessStatus.COMPLETED)

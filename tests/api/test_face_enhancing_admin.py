@@ -12,7 +12,6 @@ from enhancer.models import FaceEnhancerProcess, ProcessStatus
 from tests.api.face_enhancing_support import (
     image_bytes,
     make_process,
-    media,  # noqa: F401 - fixture
     media_files,
 )
 
@@ -73,8 +72,13 @@ def test_thumbnails_of_the_upload_and_the_result(admin_client, alice):
     assert admin_client.get(f"{CHANGELIST}{process.pk}/image/nope/").status_code == 404
 
 
-def test_images_are_for_staff_only(client, alice):
+def test_images_are_for_staff_only(client, alice, charlie):
     process = make_process(alice.application, status=ProcessStatus.COMPLETED)
+    response = client.get(f"{CHANGELIST}{process.pk}/image/result/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+    client.force_login(charlie)  # logged in, but not staff
     response = client.get(f"{CHANGELIST}{process.pk}/image/result/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]

@@ -17,8 +17,6 @@ from tests.api.face_enhancing_support import (
     DOWNLOAD_URL,
     START_URL,
     USER_PROGRESS_URL,
-    channel_optional,  # noqa: F401 - fixture
-    media,  # noqa: F401 - fixture
     start_form,
 )
 

@@ -16,9 +16,7 @@ from enhancer.notifications.services import channel_create
 from enhancer.tasks import process_enhance
 from tests.api.face_enhancing_support import (
     START_URL,
-    channel_optional,  # noqa: F401 - fixture
     image_bytes,
-    media,  # noqa: F401 - fixture
     media_files,
     start_form,
     uploaded,
@@ -262,6 +260,9 @@ def test_other_file_fields_are_ignored(client, alice, alice_headers):
     form = start_form(alice.application, somethingElse=uploaded(b"x" * 10_000, name="x.bin"))
     response = _post(client, alice_headers, form)
     assert response.status_code == 200
+    process = FaceEnhancerProcess.objects.get()
+    assert str(process.id) == response.json()["imageFaceEnhancerProcessId"]
+    assert process.upload_name == "portrait.jpg"  # the uploadedImage, not x.bin
 
 
 def test_a_json_body_is_400_asking_for_multipart(client, alice, alice_headers):
@@ -283,6 +284,9 @@ def test_a_malformed_multipart_body_is_400(client, alice_headers):
         headers=alice_headers,
     )
     assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert "uploadedImage" in response.json()["errors"]
+    assert not FaceEnhancerProcess.objects.exists()
 
 
 def test_another_applications_id_is_401(client, alice, bob, alice_headers):
@@ -317,6 +321,9 @@ class TestNotificationChannel:
         channel_create(application=alice.application, url="http://127.0.0.1:9/hook")
         response = _post(client, alice_headers, start_form(alice.application))
         assert response.status_code == 200
+        assert response.json()["status"] == "Queued"
+        process = FaceEnhancerProcess.objects.get(pk=response.json()["imageFaceEnhancerProcessId"])
+        assert process.status == ProcessStatus.QUEUED
 
 
 class TestIdempotencyKey:

@@ -13,8 +13,6 @@ from enhancer.models import FaceEnhancerProcess, RenderTask
 from enhancer.tasks import process_enhance
 from tests.api.face_enhancing_support import (
     START_URL,
-    channel_optional,  # noqa: F401 - fixture
-    media,  # noqa: F401 - fixture
     media_files,
     start_form,
 )

@@ -57,6 +57,10 @@ def test_an_unknown_application_is_401(client, alice):
         content_type="application/json",
     )
     assert response.status_code == 401
+    assert response.json()["detail"] == (
+        "The applicationId and jwtPrivateKey do not match an active application."
+    )
+    assert "accessToken" not in response.json()
 
 
 @pytest.mark.parametrize(
@@ -124,4 +128,9 @@ def test_a_revoked_private_key_no_longer_works(client, alice):
         content_type="application/json",
     )
     assert old.status_code == 401
+    assert old.json()["detail"] == (
+        "The applicationId and jwtPrivateKey do not match an active application."
+    )
     assert new.status_code == 200
+    assert new.json()["applicationId"] == str(alice.application.id)
+    assert new.json()["accessToken"]

@@ -7,7 +7,10 @@ application is 404 (nothing of Bob's matches), and nothing of Alice's changes.
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import Image
 
 from enhancer.models import FaceEnhancerProcess, ProcessStatus
 from enhancer.notifications.models import NotificationChannel
@@ -17,9 +20,7 @@ from tests.api.face_enhancing_support import (
     DOWNLOAD_URL,
     START_URL,
     USER_PROGRESS_URL,
-    channel_optional,  # noqa: F401 - fixture
     make_process,
-    media,  # noqa: F401 - fixture
     start_form,
 )
 
@@ -118,6 +119,9 @@ class TestFaceEnhancing:
             DOWNLOAD_URL, _download_query(alice.application.id, process, task), headers=mixed
         )
         assert response.status_code == 401
+        assert response.json()["detail"] == (
+            "The bearer token and the API key belong to different applications."
+        )
 
     def test_alice_still_sees_and_downloads_her_own(
         self, client, alice, alice_headers, bob_headers, alices
@@ -129,6 +133,9 @@ class TestFaceEnhancing:
             headers=alice_headers,
         )
         assert response.status_code == 200
+        assert response["Content-Type"] == "image/png"
+        image = Image.open(io.BytesIO(b"".join(response.streaming_content)))
+        assert (image.format, image.size) == ("PNG", (96, 64))  # her result, as stored
 
 
 class TestNotificationChannels:

@@ -7,7 +7,6 @@ import uuid
 import pytest
 
 from enhancer.notifications.models import NotificationChannel, WebhookDelivery
-from tests.api.webhook_receiver import fake_dns_fixture  # noqa: F401 - the fake_dns fixture
 
 BASE = "/api/v1/NotificationChannel"
 HOOK = "https://hooks.example.com/face-enhancer"

@@ -25,7 +25,7 @@ from enhancer.notifications.models import DeliveryStatus, NotificationChannel, W
 from enhancer.notifications.rabbitmq import NOT_PUBLISHED
 from enhancer.notifications.signing import verify
 from enhancer.processes import process_run
-from tests.api.face_enhancing_support import image_bytes, media  # noqa: F401 - fixture
+from tests.api.face_enhancing_support import image_bytes
 
 pytestmark = pytest.mark.usefixtures("media")
 

@@ -15,7 +15,7 @@ from enhancer.api.face_enhancing_serializers import (
     process_body,
 )
 from enhancer.models import FaceEnhancerProcess, ProcessStatus
-from tests.api.face_enhancing_support import make_process, media  # noqa: F401 - fixture
+from tests.api.face_enhancing_support import make_process
 
 pytestmark = pytest.mark.usefixtures("media")
 

@@ -35,7 +35,6 @@ from enhancer.tasks import (
 from tests.api.face_enhancing_support import (
     image_bytes,
     make_process,
-    media,  # noqa: F401 - fixture
     media_files,
 )
 

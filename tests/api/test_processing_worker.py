@@ -23,9 +23,7 @@ from enhancer.models import FaceEnhancerProcess, ProcessStatus
 from enhancer.tasks import QUEUE, process_enhance
 from tests.api.face_enhancing_support import (
     START_URL,
-    channel_optional,  # noqa: F401 - fixture
     image_bytes,
-    shared_media,  # noqa: F401 - fixture
     start_form,
     uploaded,
     wait_for_status,

@@ -69,6 +69,7 @@ def test_a_token_signed_with_another_key_is_401(client, alice):
     )
     response = client.post(URL, {"refreshToken": forged}, content_type="application/json")
     assert response.status_code == 401
+    assert response.json()["errors"] == {"refreshToken": ["The token is not valid."]}
 
 
 def test_rotation_ends_the_old_refresh_tokens(client, alice):
@@ -80,6 +81,9 @@ def test_rotation_ends_the_old_refresh_tokens(client, alice):
     )
 
     assert response.status_code == 401
+    assert response.json()["errors"] == {
+        "refreshToken": ["The token's credentials have been revoked."]
+    }
 
 
 def test_a_refresh_token_of_another_application_is_refused(client, alice, bob):
@@ -157,7 +161,10 @@ def test_a_refresh_token_sent_with_another_application_is_not_used_up(client, al
     )
 
     assert wrong.status_code == 401
-    assert _refresh(client, pair.refresh_token).status_code == 200
+    assert wrong.json()["errors"] == {"applicationId": ["Does not match the refresh token."]}
+    right = _refresh(client, pair.refresh_token)
+    assert right.status_code == 200
+    assert right.json()["applicationId"] == str(alice.application.id)
 
 
 def test_a_refresh_token_without_a_chain_is_refused(client, alice, settings):

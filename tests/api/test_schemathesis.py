@@ -30,7 +30,7 @@ from enhancer.credentials import application_create
 from enhancer.models import ProcessStatus
 from enhancer.notifications.services import channel_create
 from tests.api.conftest import credential_headers
-from tests.api.face_enhancing_support import make_process, media  # noqa: F401 - fixture
+from tests.api.face_enhancing_support import make_process
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("media")]
 

@@ -15,7 +15,6 @@ from enhancer.notifications.models import DeliveryStatus, NotificationChannel, W
 from enhancer.notifications.services import publish_event
 from enhancer.notifications.signing import secret_generate
 from enhancer.notifications.ssrf import UrlRefused, address_refusal, guarded_session, url_check
-from tests.api.webhook_receiver import fake_dns_fixture, receiver_fixture  # noqa: F401
 
 
 @pytest.mark.parametrize(

@@ -24,9 +24,7 @@ from enhancer.tasks import process_enhance
 from tests.api.face_enhancing_support import (
     START_URL,
     USER_PROGRESS_URL,
-    channel_optional,  # noqa: F401 - fixture
     image_bytes,
-    media,  # noqa: F401 - fixture
     start_form,
     uploaded,
 )

@@ -7,7 +7,6 @@ of a retry captured; the last one goes through a real worker end to end.
 from __future__ import annotations
 
 import base64
-import time
 import uuid
 
 import pytest
@@ -21,7 +20,7 @@ from enhancer.notifications.deliveries import NOT_DELIVERED
 from enhancer.notifications.models import DeliveryStatus, NotificationChannel, WebhookDelivery
 from enhancer.notifications.services import application_has_active_channel, publish_event
 from enhancer.notifications.signing import secret_generate
-from tests.api.webhook_receiver import receiver_fixture  # noqa: F401 - the receiver fixture
+from tests.conftest import wait_until
 
 PROCESS_ID = uuid.uuid4()
 TASK_ID = uuid.uuid4()
@@ -396,12 +395,12 @@ def test_a_real_worker_delivers_a_signed_webhook(celery_worker_process, receiver
         raise AssertionError(f"not delivered; deliveries: {rows}\nworker log:\n{log}") from None
     assert received.verification_error is None
     assert received.payload["ImageRenderProcessId"] == str(PROCESS_ID)
+
     # The worker records the outcome right after the receiver's answer.
-    deadline = time.monotonic() + 10
-    delivery = WebhookDelivery.objects.get()
-    while delivery.status != DeliveryStatus.DELIVERED and time.monotonic() < deadline:
-        time.sleep(0.05)
-        delivery.refresh_from_db()
-    assert delivery.status == DeliveryStatus.DELIVERED
+    def delivered() -> WebhookDelivery | None:
+        delivery = WebhookDelivery.objects.get()
+        return delivery if delivery.status == DeliveryStatus.DELIVERED else None
+
+    delivery = wait_until(delivered, timeout=10, what="the delivery to be Delivered", every=0.05)
     assert delivery.attempts == 1
     assert delivery.last_status_code == 200

@@ -12,7 +12,6 @@ from enhancer.notifications import tasks
 from enhancer.notifications.deliveries import attempt_time_limit, deliveries_sweep
 from enhancer.notifications.models import DeliveryStatus, NotificationChannel, WebhookDelivery
 from enhancer.notifications.signing import secret_generate
-from tests.api.webhook_receiver import receiver_fixture  # noqa: F401 - the receiver fixture
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@
 It verifies every request's Standard Webhooks signature on the receiving side,
 as a client of the API would, and answers with scripted status codes.
 Also a fake DNS table, so tests can give host names any address they need.
-Import the fixtures by their function names (`receiver_fixture`, `fake_dns_fixture`);
-tests ask for them as `receiver` and `fake_dns`.
+Tests ask for them as the fixtures `receiver` and `fake_dns` (tests/api/conftest.py).
 """
 
 from __future__ import annotations
@@ -13,13 +12,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import pytest
-
 from enhancer.notifications.signing import WebhookVerificationError, verify
+from tests.conftest import wait_until
 
 
 @dataclass
@@ -55,13 +54,13 @@ class Receiver:
             self.received.append(item)
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        """The requests received, once there are at least `count`."""
+
+        def arrived() -> list[Received] | None:
             with self._lock:
-                if len(self.received) >= count:
-                    return list(self.received)
-            time.sleep(0.05)
-        raise AssertionError(f"{len(self.received)} webhooks received, {count} expected")
+                return list(self.received) if len(self.received) >= count else None
+
+        return wait_until(arrived, timeout=timeout, what=f"{count} webhooks", every=0.05)
 
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
@@ -91,8 +90,9 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture(name="receiver")
-def receiver_fixture() -> Iterator[Receiver]:
+@contextmanager
+def running_receiver() -> Iterator[Receiver]:
+    """A receiver listening on a free port of 127.0.0.1 until the block ends."""
     box = Receiver()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(box))
     server.daemon_threads = True
@@ -128,12 +128,3 @@ class FakeDns:
         if not results:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return results
-
-
-@pytest.fixture(name="fake_dns")
-def fake_dns_fixture(monkeypatch: pytest.MonkeyPatch) -> FakeDns:
-    dns = FakeDns()
-    dns.table["hooks.example.com"] = ["93.184.215.14"]
-    dns.table["no-such-host.example.com"] = []
-    monkeypatch.setattr(socket, "getaddrinfo", dns)
-    return dns

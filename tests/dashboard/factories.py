@@ -1,16 +1,21 @@
-"""Teams, members and jobs for dashboard tests."""
+"""Teams, members and jobs for dashboard tests.
+
+Members are the suite's named people (tests/people.py): alice in team Alpha on
+Alice's application, bob in team Beta on Bob's; `charlie`, in tests/conftest.py,
+is a user of no team.
+"""
 
 from __future__ import annotations
 
 import io
 
-from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
 
 from dashboard.models import ApiConnection, Job, Membership, Team
 from enhancer.credentials import IssuedCredential
+from tests.people import user_named
 
 
 def team_for(issued: IssuedCredential, *, base_url: str = "", name: str = "Alpha") -> Team:
@@ -25,9 +30,9 @@ def team_for(issued: IssuedCredential, *, base_url: str = "", name: str = "Alpha
     return Team.objects.create(name=name, connection=connection)
 
 
-def member_of(team: Team, username: str = "alice", password: str = "pw-alice-123") -> Membership:
-    user = get_user_model().objects.create_user(username, password=password)
-    return Membership.objects.create(team=team, user=user)
+def member_of(team: Team, username: str = "alice") -> Membership:
+    """`username` (who logs in with `password_of(username)`) in `team`."""
+    return Membership.objects.create(team=team, user=user_named(username))
 
 
 def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:

@@ -19,7 +19,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,7 +30,7 @@ from django.conf import settings
 from PIL import Image
 from skimage import data
 
-from tests.conftest import _test_database_url
+from tests.conftest import run_database_url, wait_until
 from tests.deploy.compose import ROOT, command_line, compose
 
 pytestmark = [
@@ -64,7 +63,7 @@ def _service_env(service: dict, *, port: int, data_dir: Path) -> dict[str, str]:
     # The compose network's hosts are this machine's services; /data is a folder.
     redis_base = settings.REDIS_URL.rsplit("/", 1)[0]
     env.update(
-        DATABASE_URL=_test_database_url(),
+        DATABASE_URL=run_database_url(),
         REDIS_URL=f"{redis_base}/14",  # a database of its own: no other worker takes its tasks
         VAR_DIR=str(data_dir),
         MEDIA_ROOT=str(data_dir / "media"),
@@ -151,17 +150,15 @@ def deployment(tmp_path) -> Iterator[tuple[str, dict[str, str], dict[str, subpro
 
 
 def _wait_healthy(base: str, processes: dict[str, subprocess.Popen], logs: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         for name, process in processes.items():
             assert process.poll() is None, (logs / f"{name}.log").read_text()
         try:
-            if requests.get(f"{base}/healthz", timeout=10).status_code == 200:
-                return
+            return requests.get(f"{base}/healthz", timeout=10).status_code == 200
         except requests.ConnectionError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(requests.get(f"{base}/healthz", timeout=10).text)
+            return False
+
+    wait_until(healthy, timeout=120, what=f"{base}/healthz to answer 200", every=0.5)
 
 
 def _portrait() -> bytes:
@@ -214,8 +211,7 @@ def test_one_image_from_upload_to_download_through_the_compose_services(deployme
     assert started.status_code == 200, started.text
     process = started.json()
 
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
+    def finished() -> dict | None:
         progress = requests.get(
             f"{base}/api/v1/Image/FaceEnhancing/CheckUserProgress",
             params={
@@ -225,9 +221,9 @@ def test_one_image_from_upload_to_download_through_the_compose_services(deployme
             headers=headers,
             timeout=30,
         ).json()["items"][0]
-        if progress["status"] in ("Completed", "Failed"):
-            break
-        time.sleep(0.5)
+        return progress if progress["status"] in ("Completed", "Failed") else None
+
+    progress = wait_until(finished, timeout=180, what="the process to finish", every=0.5)
     assert progress["status"] == "Completed", progress
 
     query = {

@@ -30,9 +30,7 @@ from enhancer.models import FaceEnhancerProcess, ProcessStatus
 from operations.broker import MARKER_KEY, broker_restarted
 from tests.api.face_enhancing_support import (
     START_URL,
-    channel_optional,  # noqa: F401 - fixture
     image_bytes,
-    shared_media,  # noqa: F401 - fixture
     start_form,
     uploaded,
 )

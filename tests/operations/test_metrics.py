@@ -66,10 +66,13 @@ def test_queue_depths_and_webhook_failures_are_reported(client):
 def test_a_configured_token_is_required(client, settings):
     settings.METRICS_TOKEN = "scrape-me"
 
-    assert client.get("/metrics").status_code == 401
-    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        refused = client.get("/metrics", headers=headers)
+        assert refused.status_code == 401
+        assert refused.content == b"A bearer token is required."
     ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
     assert ok.status_code == 200
+    assert 'face_enhancer_processes{status="Queued"}' in ok.content.decode()
 
 
 @pytest.mark.django_db
