@@ -27,7 +27,7 @@ from kombu.exceptions import ChannelError
 from dashboard import services
 from dashboard.client import ApiError, ApiUnreachable, FaceEnhancerClient
 from dashboard.models import ApiConnection, EarlierProcess, Job, Membership, Team
-from dashboard.progress import ProcessSnapshot, processes_in, snapshot
+from dashboard.api_answers import ProcessSnapshot, processes_in, snapshot
 
 # --- Members and their jobs ----------------------------------------------------------
 

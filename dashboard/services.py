@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from dashboard.client import ApiError, Connection, FaceEnhancerClient
 from dashboard.models import ApiConnection, EarlierProcess, Job, Membership
-from dashboard.progress import find_process
+from dashboard.api_answers import find_process
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Reading a process out of the API's progress answers.
+"""Reading processes out of the API's progress answers, whatever their envelope.
 
 The seed documents the query parameters, not the bodies, and AdCreative's
 bodies are not public beyond their conventions: camelCase fields, a process
