@@ -65,8 +65,8 @@ class ApiError(Exception):
 
     @property
     def retryable(self) -> bool:
-        """Worth trying again later: the server's fault or a rate limit."""
-        return self.status >= 500 or self.status == 429
+        """Worth trying again later (a RetryableApiError): the tasks declare retries for those."""
+        return False
 
     @property
     def unavailable(self) -> bool:
@@ -74,15 +74,19 @@ class ApiError(Exception):
         return self.status == 503
 
 
-class ApiUnreachable(ApiError):
-    """No answer at all: connection refused, DNS failure or timeouts, after retries."""
-
-    def __init__(self, detail: str):
-        super().__init__(0, detail)
+class RetryableApiError(ApiError):
+    """The server's fault or a rate limit (5xx, 429): asking again later may succeed."""
 
     @property
     def retryable(self) -> bool:
         return True
+
+
+class ApiUnreachable(RetryableApiError):
+    """No answer at all: connection refused, DNS failure or timeouts, after retries."""
+
+    def __init__(self, detail: str):
+        super().__init__(0, detail)
 
     @property
     def unavailable(self) -> bool:
@@ -376,7 +380,9 @@ def _checked(response: requests.Response) -> requests.Response:
     errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
     detail = body.get("detail") or body.get("title") or response.reason or ""
     trace = (body.get("extensions") or {}).get("traceId") or body.get("traceId")
-    raise ApiError(response.status_code, str(detail), errors, trace, _retry_after(response.headers))
+    retryable = response.status_code >= 500 or response.status_code == 429
+    error = RetryableApiError if retryable else ApiError
+    raise error(response.status_code, str(detail), errors, trace, _retry_after(response.headers))
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

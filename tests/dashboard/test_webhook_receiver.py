@@ -52,7 +52,7 @@ def test_a_signed_completion_starts_the_download_at_once(
     client, job, django_capture_on_commit_callbacks, monkeypatch
 ):
     sent: list[str] = []
-    monkeypatch.setattr("dashboard.tasks.job_download_task.delay", sent.append)
+    monkeypatch.setattr("dashboard.enqueue.job_download", sent.append)
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(
             client, job, _message(job, "ImageFaceEnhancingTaskCompleted", IsSuccessful=True)
@@ -69,7 +69,7 @@ def test_an_unsuccessful_completion_is_read_back_from_the_api(
 ):
     # Failed and Cancelled send the same message: the poll reads which it was.
     polled: list[str] = []
-    monkeypatch.setattr("dashboard.tasks.job_poll_task.delay", polled.append)
+    monkeypatch.setattr("dashboard.enqueue.job_poll", polled.append)
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(
             client,
@@ -141,7 +141,7 @@ def test_an_unknown_connection_is_404(client, db):
 def test_a_completion_names_the_task_when_the_start_answer_did_not(
     client, job, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr("dashboard.tasks.job_download_task.delay", lambda job_id: None)
+    monkeypatch.setattr("dashboard.enqueue.job_download", lambda job_id: None)
     task_id = job.task_id
     Job.objects.filter(pk=job.pk).update(task_id=None)
 
