@@ -54,6 +54,14 @@ class ApiError(Exception):
         self.retry_after = retry_after  # seconds, from the answer's Retry-After
         super().__init__(self.message)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable as itself, so that a task's on_failure and the result store
+        # see this error rather than Celery's wrapper of an unpicklable one.
+        return (
+            type(self),
+            (self.status, self.detail, self.errors, self.trace_id, self.retry_after),
+        )
+
     @property
     def message(self) -> str:
         """One sentence for a person: the detail and every field message."""
@@ -87,6 +95,9 @@ class ApiUnreachable(RetryableApiError):
 
     def __init__(self, detail: str):
         super().__init__(0, detail)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.detail,))
 
     @property
     def unavailable(self) -> bool:

@@ -95,7 +95,9 @@ def test_a_teammate_may_follow_the_job(client, member):
     Membership.objects.create(team=member.team, user=dave)
     client.force_login(dave)
 
-    assert client.get(reverse("dashboard:job", args=[job.pk])).status_code == 200
+    response = client.get(reverse("dashboard:job", args=[job.pk]))
+    assert response.status_code == 200
+    assert "photo.jpg" in response.content.decode()
 
 
 def test_another_teams_job_is_not_found(client, member, outsider):
