@@ -115,7 +115,7 @@ def job_poll(*, job_id: uuid.UUID | str) -> PollOutcome:
     if found.failed:
         job_fail(job_id=job.pk, message=found.error_message)
         return PollOutcome(done=True, download=False)
-    changes = {
+    changes: dict[str, object] = {
         "progress": found.progress,
         "faces_detected": found.faces_detected,
         "faces_enhanced": found.faces_enhanced,

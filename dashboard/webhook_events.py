@@ -37,8 +37,8 @@ def job_apply_notification(*, job: Job, payload: dict[str, object]) -> None:
             transaction.on_commit(lambda: enqueue.job_download(str(job.pk)))
     elif message_type == PROGRESS:
         try:
-            progress = max(0, min(100, int(payload.get("Progress") or 0)))
-        except (TypeError, ValueError):
+            progress = max(0, min(100, int(float(str(payload.get("Progress") or 0)))))
+        except (ValueError, OverflowError):  # not a number, NaN or infinite
             return
         # Only forward: a late message must not move the bar back.
         Job.objects.filter(
