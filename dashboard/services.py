@@ -1,11 +1,9 @@
 """Writes of the dashboard: jobs created, retried, failed, waiting for the queue, swept.
 
-The steps that talk to the API (submit, poll, download) are in job_steps.py.
-
-Each step moves a job from one status to the next with a conditional UPDATE
-(`filter(id=..., status=expected).update(...)`): when two deliveries of the
-same step race (a webhook and a poll both seeing completion), one wins and the
-other does nothing.
+Each write moves a job from one status to the next with a conditional UPDATE
+(`filter(id=..., status=expected).update(...)`), so that two racing writers
+move it once. The steps that talk to the API (submit, poll, download) are in
+job_steps.py; tasks are enqueued through enqueue.py once the row is committed.
 """
 
 from __future__ import annotations
