@@ -7,7 +7,7 @@ from drf_spectacular.views import (
 )
 
 from config.health import healthz
-from dashboard.webhooks import receive as receive_webhook
+from dashboard.views.webhooks import receive as receive_webhook
 from operations.metrics import metrics
 
 urlpatterns = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
 from dashboard import cancellation, services
@@ -129,9 +129,12 @@ class JobAdmin(admin.ModelAdmin):
         """The job's process in this server's API admin (a remote API's is not there)."""
         if job.process_id is None:
             return "—"
+        url = _api_process_url(job)
+        if url is None:
+            return format_html("<code>{}</code>", str(job.process_id)[:8])
         return format_html(
             '<a href="{}" title="{}"><code style="white-space:nowrap">{}</code></a>',
-            reverse("admin:enhancer_faceenhancerprocess_change", args=[job.process_id]),
+            url,
             job.process_id,
             str(job.process_id)[:8],
         )
@@ -146,13 +149,9 @@ class JobAdmin(admin.ModelAdmin):
             parts.append((reverse("dashboard:job-file", args=[job.pk, "result"]), "result"))
         if job.preview:
             parts.append((reverse("dashboard:job-file", args=[job.pk, "preview"]), "preview"))
-        if job.process_id:
-            parts.append(
-                (
-                    reverse("admin:enhancer_faceenhancerprocess_change", args=[job.process_id]),
-                    "API process",
-                )
-            )
+        url = _api_process_url(job)
+        if url is not None:
+            parts.append((url, "API process"))
         return format_html_join(" · ", '<a href="{}">{}</a>', parts)
 
     @admin.action(description="Retry the selected failed or cancelled jobs")
@@ -238,3 +237,17 @@ class ApiConnectionAdmin(admin.ModelAdmin):
     @admin.display(description="Webhook channel", boolean=True)
     def webhook_registered(self, connection: ApiConnection) -> bool:
         return connection.notification_channel_id is not None
+
+
+def _api_process_url(job: Job) -> str | None:
+    """The job's process in the API's admin, when this server runs the API too.
+
+    By URL name, not by import: a dashboard deployed alone talks to its API
+    over HTTP only, and then has no such page to link.
+    """
+    if job.process_id is None:
+        return None
+    try:
+        return reverse("admin:enhancer_faceenhancerprocess_change", args=[job.process_id])
+    except NoReverseMatch:
+        return None

@@ -13,17 +13,16 @@ page rather than Completed.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass
 
-import requests
 from django.utils import timezone
 
+from dashboard import enqueue
+from dashboard.api_clients import cancel_client, connection_client
 from dashboard.client import ApiError, FaceEnhancerClient
-from dashboard.models import ApiConnection, Job
-from dashboard.services import connection_client
+from dashboard.models import Job
 
 logger = logging.getLogger(__name__)
 
@@ -47,28 +46,6 @@ def refused(error: ApiError) -> str:
         f"the Face Enhancer API refused to stop its process ({error.message.rstrip('.')}); "
         "any result it still makes is not kept."
     )
-
-
-# The person waits for this call: fail fast, and leave the retries to a task.
-CANCEL_CONNECT_TIMEOUT = 2.0
-CANCEL_READ_TIMEOUT = 5.0
-_cancel_clients: dict[tuple[int, str], FaceEnhancerClient] = {}
-
-
-def _quick_client(connection: ApiConnection) -> FaceEnhancerClient:
-    """The connection's client with page-sized timeouts, no retries, its own session."""
-    key = (connection.pk, connection.updated_at.isoformat())
-    client = _cancel_clients.get(key)
-    if client is None:
-        client = dataclasses.replace(
-            connection_client(connection),
-            connect_timeout=CANCEL_CONNECT_TIMEOUT,
-            read_timeout=CANCEL_READ_TIMEOUT,
-            retries=0,
-            session=requests.Session(),
-        )
-        _cancel_clients[key] = client
-    return client
 
 
 @dataclass(frozen=True)
@@ -106,7 +83,7 @@ def job_cancel(*, job: Job, by: str = "", tell_api_now: bool = True) -> JobCance
         upstream = UPSTREAM_LATER
     else:
         try:
-            upstream = job_cancel_upstream(job_id=job.pk, client=_quick_client(job.team.connection))
+            upstream = job_cancel_upstream(job_id=job.pk, client=cancel_client(job.team.connection))
         except ApiError:  # no answer, 5xx or 429: the task tries again with backoff
             send_to_cancel_upstream(job.pk)
             upstream = UPSTREAM_LATER
@@ -165,10 +142,8 @@ def _record_upstream(job_id: uuid.UUID, who: str, upstream: str) -> None:
 
 
 def send_to_cancel_upstream(job_id: uuid.UUID) -> None:
-    from dashboard.tasks import job_cancel_upstream_task
-
     try:
-        job_cancel_upstream_task.delay(str(job_id))
+        enqueue.job_cancel_upstream(str(job_id))
     except Exception as e:
         # The job is cancelled here all the same; what the API still makes is ignored.
         logger.warning("job %s: telling the API to cancel could not be queued (%s)", job_id, e)

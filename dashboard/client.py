@@ -54,6 +54,14 @@ class ApiError(Exception):
         self.retry_after = retry_after  # seconds, from the answer's Retry-After
         super().__init__(self.message)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Picklable as itself, so that a task's on_failure and the result store
+        # see this error rather than Celery's wrapper of an unpicklable one.
+        return (
+            type(self),
+            (self.status, self.detail, self.errors, self.trace_id, self.retry_after),
+        )
+
     @property
     def message(self) -> str:
         """One sentence for a person: the detail and every field message."""
@@ -65,8 +73,8 @@ class ApiError(Exception):
 
     @property
     def retryable(self) -> bool:
-        """Worth trying again later: the server's fault or a rate limit."""
-        return self.status >= 500 or self.status == 429
+        """Worth trying again later (a RetryableApiError): the tasks declare retries for those."""
+        return False
 
     @property
     def unavailable(self) -> bool:
@@ -74,15 +82,22 @@ class ApiError(Exception):
         return self.status == 503
 
 
-class ApiUnreachable(ApiError):
+class RetryableApiError(ApiError):
+    """The server's fault or a rate limit (5xx, 429): asking again later may succeed."""
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
+class ApiUnreachable(RetryableApiError):
     """No answer at all: connection refused, DNS failure or timeouts, after retries."""
 
     def __init__(self, detail: str):
         super().__init__(0, detail)
 
-    @property
-    def retryable(self) -> bool:
-        return True
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.detail,))
 
     @property
     def unavailable(self) -> bool:
@@ -376,7 +391,9 @@ def _checked(response: requests.Response) -> requests.Response:
     errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
     detail = body.get("detail") or body.get("title") or response.reason or ""
     trace = (body.get("extensions") or {}).get("traceId") or body.get("traceId")
-    raise ApiError(response.status_code, str(detail), errors, trace, _retry_after(response.headers))
+    retryable = response.status_code >= 500 or response.status_code == 429
+    error = RetryableApiError if retryable else ApiError
+    raise error(response.status_code, str(detail), errors, trace, _retry_after(response.headers))
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

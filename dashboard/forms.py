@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import warnings
+
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MaxValueValidator
 from django.template.defaultfilters import filesizeformat
+from PIL import Image
 
 from dashboard.models import ApiConnection
-from enhancer.api.uploads import image_header
-from enhancer.engine import ImageRejected
 
 ACCEPTED_TYPES = "image/jpeg,image/png,image/webp"
 
@@ -52,9 +54,9 @@ class UploadForm(forms.Form):
 def image_problem(upload: UploadedFile) -> str | None:
     """Why an uploaded file cannot be enhanced, in words for a person, or None.
 
-    The bytes decide, never the name or the browser's content type: the API's
-    own header check (format, dimensions, frames, the pixel limit), so a file
-    accepted here is one the API accepts too. Its pixels are not decoded in the
+    The bytes decide, never the name or the browser's content type: the same
+    header check as the API's (format, dimensions, frames, the pixel limit), in
+    its words, so a file accepted here is one the API accepts too. Its pixels are not decoded in the
     web process; a file damaged past its header fails in the worker, saying so.
     """
     limit = settings.FACE_ENHANCING_MAX_UPLOAD_BYTES
@@ -66,10 +68,67 @@ def image_problem(upload: UploadedFile) -> str | None:
     upload.seek(0)
     data = upload.read()
     upload.seek(0)
-    try:
-        image_header(data, max_pixels=settings.FACE_ENHANCER_MAX_PIXELS)
-    except ImageRejected as e:
-        return e.message
+    return header_problem(data, max_pixels=settings.FACE_ENHANCER_MAX_PIXELS)
+
+
+# The API's own words for each refusal (its engine's ImageRejected messages).
+EMPTY = "The file is empty; upload a JPEG, PNG or WebP image."
+NOT_AN_IMAGE = "The file is not a JPEG, PNG or WebP image; convert it to one of those."
+OTHER_FORMAT = (
+    "The file is {} image; only JPEG, PNG and WebP are supported, convert it to one of those."
+)
+DAMAGED = (
+    "The image is damaged or incomplete (for example a partial upload); "
+    "upload the complete file again."
+)
+TOO_LARGE = "and the limit is {:.1f} MP; reduce its dimensions and try again."
+ANIMATED = "Animated images are not supported; upload a single still frame as JPEG, PNG or WebP."
+_OTHER_SIGNATURES = (
+    (b"GIF87a", "a GIF"),
+    (b"GIF89a", "a GIF"),
+    (b"BM", "a BMP"),
+    (b"II*\x00", "a TIFF"),
+    (b"MM\x00*", "a TIFF"),
+    (b"%PDF", "a PDF"),
+)
+
+
+def header_problem(data: bytes, *, max_pixels: int) -> str | None:
+    """What is wrong with an image by its header alone, as the API would say it, or None.
+
+    The magic bytes name the format; Pillow's Image.open reads only the header
+    (load() is never called), for the dimensions and the frames.
+    """
+    if not data:
+        return EMPTY
+    if data.startswith(b"\xff\xd8\xff"):
+        fmt = "JPEG"
+    elif data.startswith(b"\x89PNG\r\n\x1a\n"):
+        fmt = "PNG"
+    elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        fmt = "WEBP"
+    else:
+        other = next((name for magic, name in _OTHER_SIGNATURES if data.startswith(magic)), None)
+        return OTHER_FORMAT.format(other) if other else NOT_AN_IMAGE
+    with warnings.catch_warnings():
+        # Pillow's bomb and metadata warnings: the limit below is ours.
+        warnings.simplefilter("ignore")
+        try:
+            image = Image.open(io.BytesIO(data), formats=[fmt])
+        except Image.DecompressionBombError:
+            # Pillow's own hard limit (~178 MP), above any limit of ours.
+            return "The image has more than 178 MP " + TOO_LARGE.format(max_pixels / 1e6)
+        except Exception:  # the right magic bytes, an unreadable header
+            return DAMAGED
+        width, height = image.size
+        if width < 1 or height < 1:
+            return DAMAGED
+        if width * height > max_pixels:
+            return f"The image is {width}x{height} pixels ({width * height / 1e6:.1f} MP) " + (
+                TOO_LARGE.format(max_pixels / 1e6)
+            )
+        if getattr(image, "is_animated", False) or getattr(image, "n_frames", 1) > 1:
+            return ANIMATED
     return None
 
 

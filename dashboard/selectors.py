@@ -8,7 +8,6 @@ short timeouts, because a person is waiting for the page.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import uuid
 from collections.abc import Iterable, Sequence
@@ -16,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import requests
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 from django.db.models import Count
@@ -24,10 +22,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from kombu.exceptions import ChannelError
 
-from dashboard import services
-from dashboard.client import ApiError, ApiUnreachable, FaceEnhancerClient
+from config.celery import app as celery_app
+from dashboard.api_answers import ProcessSnapshot, processes_in, snapshot
+from dashboard.api_clients import page_client
+from dashboard.client import ApiError, ApiUnreachable
 from dashboard.models import ApiConnection, EarlierProcess, Job, Membership, Team
-from dashboard.progress import ProcessSnapshot, processes_in, snapshot
 
 # --- Members and their jobs ----------------------------------------------------------
 
@@ -92,31 +91,9 @@ def any_active(jobs: Iterable[Job]) -> bool:
 
 # --- The team's processes, from the API -------------------------------------------------
 
-# A page waits for these, not a worker: fail fast and show the error state.
-PAGE_CONNECT_TIMEOUT = 2.0
-PAGE_READ_TIMEOUT = 5.0
-PAGE_RETRIES = 0
 # Every member's Team page polls; one API call per team per few seconds is enough.
 TEAM_PROCESSES_CACHE_SECONDS = 3
 TEAM_PROCESSES_PAGE_SIZE = 50
-
-_page_clients: dict[tuple[int, str], FaceEnhancerClient] = {}
-
-
-def _page_client(connection: ApiConnection) -> FaceEnhancerClient:
-    """The connection's client with page-sized timeouts and its own HTTP session."""
-    key = (connection.pk, connection.updated_at.isoformat())
-    client = _page_clients.get(key)
-    if client is None:
-        client = dataclasses.replace(
-            services.connection_client(connection),
-            connect_timeout=PAGE_CONNECT_TIMEOUT,
-            read_timeout=PAGE_READ_TIMEOUT,
-            retries=PAGE_RETRIES,
-            session=requests.Session(),
-        )
-        _page_clients[key] = client
-    return client
 
 
 @dataclass(frozen=True)
@@ -170,7 +147,7 @@ def _application_processes(
     if cached is not None:
         return cached
     try:
-        body = _page_client(connection).check_application_all_progresses(
+        body = page_client(connection).check_application_all_progresses(
             pageSize=TEAM_PROCESSES_PAGE_SIZE
         )
         total = body.get("totalCount") if isinstance(body, dict) else None
@@ -359,10 +336,8 @@ def queue_depth(queue: str) -> int | None:
     kombu's passive queue_declare counts them on any transport; Redis keeps no
     key for an empty queue, which kombu reports as "not found": that is 0.
     """
-    from config.celery import app
-
     try:
-        with app.connection_for_read() as conn:
+        with celery_app.connection_for_read() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
             with conn.channel() as channel:
                 try:

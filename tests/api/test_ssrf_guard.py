@@ -246,7 +246,7 @@ def test_make_run_opens_only_its_own_web_port_to_the_dashboards_receiver():
     env["PORT"] = "8123"
     code = """
 from dashboard.models import ApiConnection
-from dashboard.webhooks import receiver_url
+from dashboard.notification_channel import receiver_url
 from enhancer.notifications.ssrf import UrlRefused, url_check
 
 url_check(receiver_url(ApiConnection(pk=7)))

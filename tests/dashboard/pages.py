@@ -49,7 +49,5 @@ def outsider(bob) -> Membership:
 def submitted(monkeypatch) -> list[tuple[object, ...]]:
     """Job submissions the views enqueued, instead of sending them to a broker."""
     calls: list[tuple[object, ...]] = []
-    monkeypatch.setattr(
-        "dashboard.tasks.job_submit_task.delay", lambda *args, **kwargs: calls.append(args)
-    )
+    monkeypatch.setattr("dashboard.enqueue.job_submit", lambda *args, **kwargs: calls.append(args))
     return calls

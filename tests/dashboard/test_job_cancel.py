@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from dashboard import cancellation, services, tasks
+from dashboard import cancellation, job_steps, services, tasks
 from dashboard.client import FaceEnhancerClient
 from dashboard.models import Job
 from enhancer import processes
@@ -34,7 +34,7 @@ def fresh_cache():
 def cancels_queued(monkeypatch) -> list[str]:
     """Jobs whose cancel was handed to the task, recorded instead of sent to a broker."""
     queued: list[str] = []
-    monkeypatch.setattr(tasks.job_cancel_upstream_task, "delay", queued.append)
+    monkeypatch.setattr("dashboard.enqueue.job_cancel_upstream", queued.append)
     return queued
 
 
@@ -47,7 +47,7 @@ def member_client(client, live_api_membership):
 def _sent(membership, name: str = "photo.jpg") -> Job:
     """A job submitted to the live API: its process is Queued there."""
     job = job_for(membership, name)
-    assert services.job_submit(job_id=job.pk)
+    assert job_steps.job_submit(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == Job.Status.SUBMITTED
     return job
@@ -102,7 +102,7 @@ def test_a_job_not_yet_sent_is_cancelled_here_and_never_sent(
     assert job.status == Job.Status.CANCELLED
     assert job.error_message == f"Cancelled by alice {cancellation.UPSTREAM_NONE}"
     # Its submission, still queued, finds it cancelled and sends nothing.
-    assert services.job_submit(job_id=job.pk) is False
+    assert job_steps.job_submit(job_id=job.pk) is False
     assert not FaceEnhancerProcess.objects.exists()
     assert enhancements_sent == []
 
@@ -120,12 +120,11 @@ def test_a_cancel_while_the_upload_is_on_its_way_cancels_the_process_it_started(
 
     monkeypatch.setattr(FaceEnhancerClient, "start", start_then_cancel)
     monkeypatch.setattr(
-        tasks.job_cancel_upstream_task,
-        "delay",
+        "dashboard.enqueue.job_cancel_upstream",
         lambda job_id: tasks.job_cancel_upstream_task.apply(args=[job_id]),
     )
 
-    assert services.job_submit(job_id=job.pk) is False
+    assert job_steps.job_submit(job_id=job.pk) is False
 
     job.refresh_from_db()
     process = FaceEnhancerProcess.objects.get()
@@ -177,7 +176,7 @@ def test_a_process_the_api_had_finished_is_left_and_its_result_ignored(
     assert job.error_message == f"Cancelled by alice; {cancellation.UPSTREAM_FINISHED}"
     assert _process(job).status == ProcessStatus.COMPLETED  # the API's 409 changed nothing
     # A poll still on its way downloads nothing.
-    assert services.job_poll(job_id=job.pk).download is False
+    assert job_steps.job_poll(job_id=job.pk).download is False
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELLED and not job.result
 
@@ -185,13 +184,13 @@ def test_a_process_the_api_had_finished_is_left_and_its_result_ignored(
 def test_a_cancelled_job_can_be_retried_as_a_new_process(
     live_api_membership, member_client, enhancements_sent, monkeypatch
 ):
-    monkeypatch.setattr(tasks.job_submit_task, "delay", lambda job_id: None)
+    monkeypatch.setattr("dashboard.enqueue.job_submit", lambda job_id: None)
     job = _sent(live_api_membership)
     _cancel(member_client, job)
     first = job.process_id
 
     assert services.job_retry(job=job)
-    assert services.job_submit(job_id=job.pk)
+    assert job_steps.job_submit(job_id=job.pk)
 
     job.refresh_from_db()
     assert job.status == Job.Status.SUBMITTED and job.error_message == ""
@@ -217,7 +216,7 @@ def test_a_process_cancelled_by_another_client_cancels_the_job_at_the_next_poll(
     monkeypatch.setattr(processes, "publish", lambda *args, **kwargs: None)
     processes.process_cancel(process=_process(job))
 
-    outcome = services.job_poll(job_id=job.pk)
+    outcome = job_steps.job_poll(job_id=job.pk)
 
     assert outcome.done and not outcome.download
     job.refresh_from_db()

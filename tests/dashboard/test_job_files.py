@@ -79,6 +79,9 @@ def test_staff_may_see_every_teams_files_for_the_admins_thumbnails(member, admin
     response = admin_client.get(reverse("dashboard:job-file", args=[job.pk, "preview"]))
 
     assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    with job.preview.open("rb") as stored:
+        assert body(response) == stored.read()
 
 
 def test_media_files_have_no_public_url(member_client, member):

@@ -53,9 +53,11 @@ def test_an_active_job_can_be_cancelled(member_client, member):
     response = member_client.post(reverse("dashboard:job-cancel", args=[job.pk]))
 
     assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard:job", args=[job.pk])
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELLED
     html = member_client.get(reverse("dashboard:job", args=[job.pk])).content.decode()
+    assert "photo.jpg is cancelled." in html
     assert "<h2>Cancelled</h2>" in html
     # A cancelled job promises no result.
     assert "appears here when it is ready" not in html
@@ -74,9 +76,12 @@ def test_a_failed_job_shows_why_and_can_be_retried(
         response = member_client.post(reverse("dashboard:job-retry", args=[job.pk]))
 
     assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard:job", args=[job.pk])
     job.refresh_from_db()
     assert job.status == Job.Status.PENDING and job.error_message == ""
     assert submitted == [(str(job.pk),)]
+    html = member_client.get(response["Location"]).content.decode()
+    assert "photo.jpg is being sent again." in html
 
 
 def test_retry_and_cancel_are_posts(member_client, member):
@@ -95,7 +100,9 @@ def test_a_teammate_may_follow_the_job(client, member):
     Membership.objects.create(team=member.team, user=dave)
     client.force_login(dave)
 
-    assert client.get(reverse("dashboard:job", args=[job.pk])).status_code == 200
+    response = client.get(reverse("dashboard:job", args=[job.pk]))
+    assert response.status_code == 200
+    assert "photo.jpg" in response.content.decode()
 
 
 def test_another_teams_job_is_not_found(client, member, outsider):

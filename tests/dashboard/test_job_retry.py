@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard import services, tasks
+from dashboard import job_steps, services
 from dashboard.models import Job
 from enhancer.models import FaceEnhancerProcess
 from tests.dashboard.factories import job_for
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def enqueued(enhancements_sent, monkeypatch) -> list[str]:
     """What the API enhances, and the dashboard's own submissions, both recorded."""
     monkeypatch.setattr(
-        tasks.job_submit_task, "delay", lambda job_id: enhancements_sent.append(f"job {job_id}")
+        "dashboard.enqueue.job_submit", lambda job_id: enhancements_sent.append(f"job {job_id}")
     )
     return enhancements_sent
 
@@ -34,7 +34,7 @@ def test_a_retried_job_gets_one_new_process_however_often_it_is_submitted(
     live_api_membership, alice, enqueued
 ):
     job = job_for(live_api_membership)
-    assert services.job_submit(job_id=job.pk)
+    assert job_steps.job_submit(job_id=job.pk)
     first = _process_of(job)
     services.job_fail(job_id=job.pk, message="The API failed it.")
 
@@ -42,10 +42,10 @@ def test_a_retried_job_gets_one_new_process_however_often_it_is_submitted(
     assert enqueued == [first, f"job {job.pk}"]
     # The retry's submission, and the same one again (a redelivered task, the
     # sweeper after a broker restart), as the workers would run them.
-    assert services.job_submit(job_id=job.pk)
+    assert job_steps.job_submit(job_id=job.pk)
     second = _process_of(job)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.PENDING)
-    assert services.job_submit(job_id=job.pk)
+    assert job_steps.job_submit(job_id=job.pk)
 
     assert second != first
     assert _process_of(job) == second

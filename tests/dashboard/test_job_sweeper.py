@@ -23,7 +23,7 @@ def sent(monkeypatch) -> dict[str, list[str]]:
     """What the sweeper enqueued, per task."""
     calls: dict[str, list[str]] = {"submit": [], "poll": [], "download": []}
     for name in calls:
-        monkeypatch.setattr(f"dashboard.tasks.job_{name}_task.delay", calls[name].append)
+        monkeypatch.setattr(f"dashboard.enqueue.job_{name}", calls[name].append)
     return calls
 
 

@@ -8,7 +8,6 @@ live server; nothing is mocked.
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from django.core.files.base import ContentFile
@@ -18,6 +17,7 @@ from skimage import data
 from dashboard.models import Job
 from dashboard.services import job_create
 from enhancer.notifications.models import NotificationChannel
+from tests.conftest import wait_until
 from tests.dashboard.factories import member_of, team_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -29,14 +29,9 @@ def _portrait_jpeg(size: int = 256) -> bytes:
     return buffer.getvalue()
 
 
-def _wait_until_finished(job: Job, timeout: float = 180) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if job.status in (Job.Status.COMPLETED, Job.Status.FAILED):
-            return job
-        time.sleep(0.25)
-    raise AssertionError(f"the job is still {job.status} at {job.progress}% after {timeout} s")
+def _finished(job: Job) -> Job | None:
+    job.refresh_from_db()
+    return job if job.status in (Job.Status.COMPLETED, Job.Status.FAILED) else None
 
 
 @pytest.fixture
@@ -53,7 +48,7 @@ def test_an_upload_comes_back_enhanced_into_media_storage(celery_worker_process,
         max_face_count=10,
     )
 
-    job = _wait_until_finished(job)
+    job = wait_until(lambda: _finished(job), timeout=180, what="the job to finish")
 
     assert job.status == Job.Status.COMPLETED, job.error_message
     assert job.progress == 100
@@ -84,7 +79,7 @@ def test_an_api_refusal_fails_the_job_with_the_api_message(celery_worker_process
         max_face_count=10_000,  # above the API's cap: a 400 naming maxFaceCount
     )
 
-    job = _wait_until_finished(job, timeout=60)
+    job = wait_until(lambda: _finished(job), timeout=60, what="the job to fail")
 
     assert job.status == Job.Status.FAILED
     assert "maxFaceCount" in job.error_message

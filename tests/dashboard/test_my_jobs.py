@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import services
+from dashboard import job_steps
 from dashboard.client import FaceEnhancerClient
 from dashboard.models import Job, Membership
 from tests.dashboard.browser import log_in, screenshot
@@ -95,7 +95,7 @@ def test_a_job_still_in_the_apis_queue_shows_queued_not_enhancing(
     job = job_for(member, "in-line.jpg", status=Job.Status.SUBMITTED, process_id=uuid.uuid4())
     _api_answers(monkeypatch, job, status="Queued", progress=0)
 
-    services.job_poll(job_id=job.pk)
+    job_steps.job_poll(job_id=job.pk)
 
     job.refresh_from_db()
     assert job.status == Job.Status.SUBMITTED
@@ -109,7 +109,7 @@ def test_a_job_still_in_the_apis_queue_shows_queued_not_enhancing(
 
     # A worker takes it: now it is enhancing, with its progress.
     _api_answers(monkeypatch, job, status="Processing", progress=30)
-    services.job_poll(job_id=job.pk)
+    job_steps.job_poll(job_id=job.pk)
 
     html = member_client.get(reverse("dashboard:jobs")).content.decode()
     assert '<span class="badge badge-processing">Enhancing</span>' in html

@@ -11,7 +11,6 @@ Retry-After; the worker shows the job waiting and tries again later).
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -24,7 +23,7 @@ from config.celery import app as celery_app
 from dashboard.models import Job
 from dashboard.services import API_QUEUE_DOWN, OUR_QUEUE_DOWN, jobs_sweep
 from tests.api.face_enhancing_support import image_bytes as portrait
-from tests.conftest import use_broker
+from tests.conftest import use_broker, wait_until
 from tests.dashboard.factories import image_bytes, job_for, member_of, team_for
 from tests.dashboard.pages import media_root, member, member_client, team  # noqa: F401
 
@@ -73,7 +72,7 @@ def test_an_upload_while_our_broker_is_down_is_kept_waiting_then_swept(
 
     # The broker is back: the sweeper sends the job once it has been quiet a while.
     sent: list[str] = []
-    monkeypatch.setattr("dashboard.tasks.job_submit_task.delay", sent.append)
+    monkeypatch.setattr("dashboard.enqueue.job_submit", sent.append)
     past = timezone.now() - timedelta(seconds=settings.DASHBOARD_STALE_AFTER + 1)
     Job.objects.filter(pk=job.pk).update(updated_at=past)
 
@@ -86,7 +85,7 @@ def test_a_waiting_job_is_not_failed_for_its_attempts_only_for_its_time_limit(
 ):
     membership = member_of(team_for(alice))
     sent: list[str] = []
-    monkeypatch.setattr("dashboard.tasks.job_submit_task.delay", sent.append)
+    monkeypatch.setattr("dashboard.enqueue.job_submit", sent.append)
     stale = timezone.now() - timedelta(seconds=settings.DASHBOARD_STALE_AFTER + 1)
     waiting = job_for(
         membership,
@@ -130,22 +129,21 @@ def test_a_503_from_the_api_leaves_the_job_waiting_until_the_worker_sends_it_aga
                 connection=connection,
                 ignore_result=True,  # the result store is this process's, down too
             )
-        job = _wait_for(job, {Job.Status.WAITING}, timeout=60)
+        job = wait_until(lambda: _in(job, {Job.Status.WAITING}), timeout=60, what="the job to wait")
         assert job.error_message == API_QUEUE_DOWN
         assert job.process_id is None  # the API kept nothing
 
     # The API asked for 10 s: the worker's retry after them goes through.
-    job = _wait_for(job, {Job.Status.COMPLETED, Job.Status.FAILED}, timeout=180)
+    job = wait_until(
+        lambda: _in(job, {Job.Status.COMPLETED, Job.Status.FAILED}),
+        timeout=180,
+        what="the job to finish",
+    )
     assert job.status == Job.Status.COMPLETED, job.error_message
     assert job.error_message == ""
     assert job.process_id is not None
 
 
-def _wait_for(job: Job, statuses: set[str], timeout: float) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if job.status in statuses:
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"the job is still {job.status} after {timeout} s: {job.error_message}")
+def _in(job: Job, statuses: set[str]) -> Job | None:
+    job.refresh_from_db()
+    return job if job.status in statuses else None

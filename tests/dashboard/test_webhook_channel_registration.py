@@ -14,9 +14,9 @@ import pytest
 import requests
 from django.utils import timezone
 
-from dashboard import services
+from dashboard import job_steps
 from dashboard.models import ApiConnection, Job
-from dashboard.webhooks import receiver_url
+from dashboard.notification_channel import receiver_url
 from enhancer.notifications.models import NotificationChannel
 from enhancer.notifications.services import channel_create
 from tests.api.conftest import credential_headers
@@ -45,7 +45,7 @@ def _submit_together(jobs: list[Job]) -> list[BaseException]:
 
         try:
             start.wait()
-            services.job_submit(job_id=job.pk)
+            job_steps.job_submit(job_id=job.pk)
         except BaseException as e:  # a thread cannot raise into the test: reported
             errors.append(e)
         finally:
@@ -96,7 +96,7 @@ def test_a_channel_left_by_a_worker_that_died_is_deleted_and_its_claim_taken_ove
     )
     job = job_for(live_api_membership)
 
-    assert services.job_submit(job_id=job.pk)
+    assert job_steps.job_submit(job_id=job.pk)
 
     connection.refresh_from_db()
     channels = _channels_at_the_api(live_server, alice)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
@@ -26,9 +27,22 @@ def job(alice):
     )
 
 
-def _post(client, job: Job, payload: dict[str, object], secret: str = SECRET):
+def _post(
+    client,
+    job: Job,
+    payload: dict[str, object],
+    secret: str = SECRET,
+    *,
+    secrets: list[str] | None = None,
+    timestamp: int | None = None,
+):
     body = json.dumps(payload)
-    headers = sign_headers(secrets=[secret], msg_id=f"msg_{uuid.uuid4().hex}", body=body)
+    headers = sign_headers(
+        secrets=secrets or [secret],
+        msg_id=f"msg_{uuid.uuid4().hex}",
+        body=body,
+        timestamp=timestamp,
+    )
     return client.post(
         f"/webhooks/face-enhancer/{job.team.connection_id}",
         body,
@@ -52,7 +66,7 @@ def test_a_signed_completion_starts_the_download_at_once(
     client, job, django_capture_on_commit_callbacks, monkeypatch
 ):
     sent: list[str] = []
-    monkeypatch.setattr("dashboard.tasks.job_download_task.delay", sent.append)
+    monkeypatch.setattr("dashboard.enqueue.job_download", sent.append)
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(
             client, job, _message(job, "ImageFaceEnhancingTaskCompleted", IsSuccessful=True)
@@ -69,7 +83,7 @@ def test_an_unsuccessful_completion_is_read_back_from_the_api(
 ):
     # Failed and Cancelled send the same message: the poll reads which it was.
     polled: list[str] = []
-    monkeypatch.setattr("dashboard.tasks.job_poll_task.delay", polled.append)
+    monkeypatch.setattr("dashboard.enqueue.job_poll", polled.append)
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(
             client,
@@ -105,8 +119,30 @@ def test_a_forged_signature_is_refused_and_changes_nothing(client, job):
     )
 
     assert response.status_code == 401
+    assert response.content.decode().startswith("Signature refused: ")
     job.refresh_from_db()
     assert job.status == Job.Status.PROCESSING
+
+
+def test_while_the_api_rotates_its_secret_one_matching_signature_is_enough(client, job):
+    payload = _message(job, "ImageFaceEnhancingProgress", Progress=40)
+
+    response = _post(client, job, payload, secrets=[secret_generate(), SECRET])
+
+    assert response.status_code == 204
+    job.refresh_from_db()
+    assert job.progress == 40
+
+
+def test_a_replayed_message_past_the_tolerance_is_refused(client, job):
+    payload = _message(job, "ImageFaceEnhancingProgress", Progress=40)
+
+    response = _post(client, job, payload, timestamp=int(time.time()) - 10 * 60)
+
+    assert response.status_code == 401
+    assert response.content.decode().startswith("Signature refused: ")
+    job.refresh_from_db()
+    assert job.progress == 0
 
 
 def test_an_unsigned_message_is_refused(client, job):
@@ -116,6 +152,9 @@ def test_an_unsigned_message_is_refused(client, job):
         content_type="application/json",
     )
     assert response.status_code == 401
+    assert response.content.decode().startswith("Signature refused: ")
+    job.refresh_from_db()
+    assert job.status == Job.Status.PROCESSING
 
 
 def test_a_process_of_another_client_is_acknowledged_and_ignored(client, job):
@@ -141,7 +180,7 @@ def test_an_unknown_connection_is_404(client, db):
 def test_a_completion_names_the_task_when_the_start_answer_did_not(
     client, job, django_capture_on_commit_callbacks, monkeypatch
 ):
-    monkeypatch.setattr("dashboard.tasks.job_download_task.delay", lambda job_id: None)
+    monkeypatch.setattr("dashboard.enqueue.job_download", lambda job_id: None)
     task_id = job.task_id
     Job.objects.filter(pk=job.pk).update(task_id=None)
 

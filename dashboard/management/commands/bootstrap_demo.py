@@ -15,13 +15,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from dashboard.management.commands.demo_logins import remember
+from dashboard.management.commands.demo_logins import DEMO_ADMIN, DEMO_MEMBER, remember
 from dashboard.models import ApiConnection, Membership, Team
 from enhancer.credentials import IssuedCredential, application_create, credential_rotate
 from enhancer.models import Application
 
-DEMO_ADMIN = "admin"
-DEMO_MEMBER = "demo"
 DEMO_APPLICATION = "Demo application"
 DEMO_TEAM = "Demo team"
 

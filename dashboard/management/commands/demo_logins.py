@@ -21,6 +21,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
+# The demo's two people, made by bootstrap_demo.
+DEMO_ADMIN = "admin"
+DEMO_MEMBER = "demo"
 LOGINS_FILE = "demo-logins"
 WAIT_SECONDS = 180
 
@@ -67,8 +70,6 @@ class Command(BaseCommand):
             signal.signal(signal.SIGINT, signal.SIG_DFL)
         if options["when_up"] and not _wait_until_up(base):
             return  # the server never came up: its own log says why
-        from dashboard.management.commands.bootstrap_demo import DEMO_ADMIN, DEMO_MEMBER
-
         known = _read(logins_path())
         users = {
             u.get_username(): u

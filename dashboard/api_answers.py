@@ -1,4 +1,4 @@
-"""Reading a process out of the API's progress answers.
+"""Reading processes out of the API's progress answers, whatever their envelope.
 
 The seed documents the query parameters, not the bodies, and AdCreative's
 bodies are not public beyond their conventions: camelCase fields, a process
@@ -63,9 +63,9 @@ def snapshot(item: dict[str, Any]) -> ProcessSnapshot:
     if process_id is None:
         raise ValueError("The process has no imageFaceEnhancerProcessId.")
     tasks = [t for t in item.get("tasks") or item.get("renderTasks") or [] if isinstance(t, dict)]
-    task_ids = [_uuid(t.get("taskId") or t.get("id")) for t in tasks]
-    if not task_ids and _uuid(item.get("taskId")):
-        task_ids = [_uuid(item.get("taskId"))]
+    task_ids = [uuid_or_none(t.get("taskId") or t.get("id")) for t in tasks]
+    if not task_ids and uuid_or_none(item.get("taskId")):
+        task_ids = [uuid_or_none(item.get("taskId"))]
     progress = _int(item.get("progress"), 0)
     status = str(item.get("status") or "").strip().lower()
     error = str(item.get("errorMessage") or "").strip()
@@ -99,10 +99,10 @@ def snapshot(item: dict[str, Any]) -> ProcessSnapshot:
 
 
 def _process_id(item: dict[str, Any]) -> uuid.UUID | None:
-    return _uuid(item.get("imageFaceEnhancerProcessId") or item.get("imageRenderProcessId"))
+    return uuid_or_none(item.get("imageFaceEnhancerProcessId") or item.get("imageRenderProcessId"))
 
 
-def _uuid(value: Any) -> uuid.UUID | None:
+def uuid_or_none(value: Any) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value)) if value else None
     except ValueError:

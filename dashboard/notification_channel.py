@@ -1,10 +1,10 @@
-"""The dashboard as a receiver of the API's webhook notifications.
+"""Registering the dashboard's webhook channel at the API, once per connection.
 
 Before its first job a team's connection registers a webhook channel for its
 application (the API refuses to start jobs for an application without an
-active channel, as AdCreative does). The API signs each delivery (Standard
-Webhooks); the receiver verifies the signature with the channel's secret, and
-a completion starts the download at once. Polling stays as the fallback, so a
+active channel, as AdCreative does). The API signs each delivery with the
+channel's secret (Standard Webhooks), which is kept on the connection for the
+receiver (dashboard/views/webhooks.py). Polling stays as the fallback, so a
 lost or refused webhook only makes a job slower, never stuck.
 """
 
@@ -17,22 +17,15 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
+from dashboard.api_answers import uuid_or_none
+from dashboard.api_clients import connection_client
 from dashboard.client import ApiError
-from dashboard.models import ApiConnection, Job
-from enhancer.notifications.signing import WebhookVerificationError, verify
+from dashboard.models import ApiConnection
 
 logger = logging.getLogger(__name__)
-
-PROGRESS = "ImageFaceEnhancingProgress"
-COMPLETED = "ImageFaceEnhancingTaskCompleted"
 
 
 def receiver_url(connection: ApiConnection) -> str:
@@ -90,8 +83,6 @@ def _claim_registration(connection: ApiConnection) -> datetime | None:
 
 
 def _register(connection: ApiConnection, claimed_at: datetime) -> Literal["kept", "lost", "failed"]:
-    from dashboard.services import connection_client
-
     client = connection_client(connection)
     url = receiver_url(connection)
     try:
@@ -101,7 +92,7 @@ def _register(connection: ApiConnection, claimed_at: datetime) -> Literal["kept"
             logger.warning("Could not register a webhook channel for %s: %s", connection, e.message)
             return "failed"
         body = body if isinstance(body, dict) else {}
-        channel_id = _uuid_or_none(body.get("notificationChannelId"))
+        channel_id = uuid_or_none(body.get("notificationChannelId"))
         secret = str(body.get("signingSecret") or "")
         if channel_id is None:
             return "failed"
@@ -128,8 +119,6 @@ def _delete_strays(connection: ApiConnection, *, url: str, keep: uuid.UUID) -> N
 
     A worker that died between creating a channel and storing it left one.
     """
-    from dashboard.services import connection_client
-
     try:
         channels = connection_client(connection).webhook_channels()
     except ApiError as e:  # AdCreative's API may not list channels: nothing to tidy then
@@ -138,14 +127,12 @@ def _delete_strays(connection: ApiConnection, *, url: str, keep: uuid.UUID) -> N
     for channel in channels if isinstance(channels, list) else []:
         if not isinstance(channel, dict):
             continue
-        channel_id = _uuid_or_none(channel.get("notificationChannelId"))
+        channel_id = uuid_or_none(channel.get("notificationChannelId"))
         if channel.get("url") == url and channel_id is not None and channel_id != keep:
             _delete_channel(connection, channel_id)
 
 
 def _delete_channel(connection: ApiConnection, channel_id: uuid.UUID) -> None:
-    from dashboard.services import connection_client
-
     try:
         connection_client(connection).delete_webhook_channel(channel_id)
         logger.info(
@@ -155,67 +142,3 @@ def _delete_channel(connection: ApiConnection, channel_id: uuid.UUID) -> None:
         logger.warning(
             "Could not delete webhook channel %s of %s: %s", channel_id, connection, e.message
         )
-
-
-@csrf_exempt
-@require_POST
-def receive(request: HttpRequest, connection_id: int) -> HttpResponse:
-    """POST /webhooks/face-enhancer/<connection>: one signed notification."""
-    connection = get_object_or_404(ApiConnection, pk=connection_id)
-    if not connection.webhook_secret:
-        # Unsigned webhooks (AdCreative's) cannot be told from forgeries: polling covers them.
-        return HttpResponse("This receiver only accepts signed webhooks.", status=401)
-    try:
-        payload = verify(
-            secret=connection.webhook_secret, headers=request.headers, body=request.body
-        )
-    except WebhookVerificationError as e:
-        return HttpResponse(f"Signature refused: {e}.", status=401)
-    if not isinstance(payload, dict):
-        return HttpResponse("The message is not a JSON object.", status=400)
-    try:
-        process_id = uuid.UUID(str(payload.get("ImageRenderProcessId")))
-    except ValueError:
-        return HttpResponse("ImageRenderProcessId is not a GUID.", status=400)
-    job = Job.objects.filter(team__connection=connection, process_id=process_id).first()
-    if job is not None:
-        _apply(job, payload)
-    # Processes started by other clients of the application are not ours: acknowledged all the same.
-    return HttpResponse(status=204)
-
-
-def _apply(job: Job, payload: dict[str, object]) -> None:
-    from dashboard.services import job_mark_completed_upstream
-    from dashboard.tasks import job_download_task, job_poll_task
-
-    message_type = payload.get("MessageType")
-    if message_type == COMPLETED:
-        if payload.get("IsSuccessful") is False:
-            # Failed and Cancelled (CancelFaceEnhancing, by us or another client of the
-            # application) send the same message: the process's own state tells them apart.
-            transaction.on_commit(lambda: job_poll_task.delay(str(job.pk)))
-        elif (
-            job_mark_completed_upstream(
-                process_id=job.process_id, task_id=_uuid_or_none(payload.get("TaskId"))
-            )
-            is not None
-        ):
-            transaction.on_commit(lambda: job_download_task.delay(str(job.pk)))
-    elif message_type == PROGRESS:
-        try:
-            progress = max(0, min(100, int(payload.get("Progress") or 0)))
-        except (TypeError, ValueError):
-            return
-        # Only forward: a late message must not move the bar back.
-        Job.objects.filter(
-            pk=job.pk,
-            status__in=[Job.Status.SUBMITTED, Job.Status.PROCESSING],
-            progress__lt=progress,
-        ).update(status=Job.Status.PROCESSING, progress=progress, updated_at=timezone.now())
-
-
-def _uuid_or_none(value: object) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value)) if value else None
-    except ValueError:
-        return None

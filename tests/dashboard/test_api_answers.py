@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from dashboard.progress import find_process, processes_in
+from dashboard.api_answers import find_process, processes_in
 
 PROCESS = uuid.UUID("2c3a9038-a7c8-4a8a-8821-a66dc433c3dd")
 TASK = uuid.UUID("165ce0c4-27a4-4317-a388-3c4064cf8b17")
