@@ -49,10 +49,11 @@ def _restore_unacked_unless_closed(self: redis.QoS, client: Any = None) -> Any:
     if client is None and self.channel.connection.client is None:
         logger.warning(
             "broker connection lost: %s unacknowledged message(s) left to the broker",
-            len(self._delivered),
+            len(self._delivered or ()),
         )
         # restore_unacked_once asserts the state is empty once restored.
-        self._delivered.clear()
+        if self._delivered is not None:
+            self._delivered.clear()
         return None
     return _restore_unacked(self, client)
 
@@ -73,7 +74,8 @@ def _ack_unless_closed(self: redis.QoS, delivery_tag: Any) -> None:
             "while its task ran): left to the broker's visibility timeout",
             delivery_tag,
         )
-        self._delivered.pop(delivery_tag, None)
+        if self._delivered is not None:
+            self._delivered.pop(delivery_tag, None)
         return
     _ack(self, delivery_tag)
 
@@ -84,7 +86,8 @@ def _reject_unless_closed(self: redis.QoS, delivery_tag: Any, requeue: bool = Fa
             "message %s rejected on a closed channel: left to the broker's visibility timeout",
             delivery_tag,
         )
-        self._delivered.pop(delivery_tag, None)
+        if self._delivered is not None:
+            self._delivered.pop(delivery_tag, None)
         return
     _reject(self, delivery_tag, requeue=requeue)
 

@@ -12,7 +12,8 @@ from functools import wraps
 from typing import TypeVar, cast
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from dashboard import selectors
@@ -29,14 +30,14 @@ class MemberRequest(HttpRequest):
     memberships: list[Membership]
 
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 def member_required(view: View) -> View:
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        memberships = selectors.memberships_of(request.user)  # type: ignore[arg-type]
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
+        memberships = selectors.memberships_of(request.user)
         if not memberships:
             return render(request, "dashboard/no_team.html", status=403)
         chosen = request.session.get(TEAM_SESSION_KEY)
@@ -56,7 +57,7 @@ def staff_required(view: View) -> View:
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponseBase:
         if not (request.user.is_active and request.user.is_staff):
             return render(request, "dashboard/staff_only.html", status=403)
         return view(request, *args, **kwargs)

@@ -43,6 +43,7 @@ class UploadForm(forms.Form):
         # The cap is a setting, read when the form is made so that tests may change it.
         cap = settings.FACE_ENHANCER_MAX_FACE_COUNT
         field = self.fields["max_face_count"]
+        assert isinstance(field, forms.IntegerField)
         field.max_value = cap
         field.validators = [v for v in field.validators if not isinstance(v, MaxValueValidator)] + [
             MaxValueValidator(cap)
@@ -184,6 +185,7 @@ class ApiConnectionAdminForm(forms.ModelForm):
                 "Required." if creating else "Stored and hidden. Leave blank to keep it."
             )
 
+    # django-stubs do not declare ModelForm._post_clean, the hook that updates the instance.
     def _post_clean(self) -> None:
         # Blank on change means "keep": put the stored value back before the
         # model instance is updated from the cleaned data.
@@ -192,4 +194,4 @@ class ApiConnectionAdminForm(forms.ModelForm):
             for name in self.SECRETS:
                 if not self.cleaned_data.get(name):
                     self.cleaned_data[name] = getattr(stored, name)
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]

@@ -208,7 +208,7 @@ def recent_duration(connection_id: int) -> float | None:
         .order_by("-completed_at")
         .values_list("created_at", "completed_at")[:RECENT_FINISHED]
     )
-    seconds = [(done - created).total_seconds() for created, done in rows]
+    seconds = [(done - created).total_seconds() for created, done in rows if done]
     return statistics.median(seconds) if seconds else None
 
 

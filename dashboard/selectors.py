@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, PermissionsMixin
 from django.core.cache import cache
 from django.db.models import Count
 from django.utils import timezone
@@ -35,7 +35,7 @@ def memberships_of(user: AbstractBaseUser | AnonymousUser) -> list[Membership]:
     if not user.is_authenticated:
         return []
     return list(
-        Membership.objects.filter(user=user)
+        Membership.objects.filter(user_id=user.pk)
         .select_related("team__connection", "user")
         # A stable default team for people in several: the first by name.
         .order_by("team__name")
@@ -59,8 +59,9 @@ def job_visible_to(user: AbstractBaseUser | AnonymousUser, job_id: uuid.UUID) ->
     if not user.is_authenticated:
         return None
     jobs = Job.objects.select_related("team", "uploader")
-    if not user.has_perm("dashboard.view_job"):  # type: ignore[union-attr]
-        jobs = jobs.filter(team__memberships__user=user)
+    # Django's User has permissions (PermissionsMixin); AbstractBaseUser alone has none.
+    if not (isinstance(user, PermissionsMixin) and user.has_perm("dashboard.view_job")):
+        jobs = jobs.filter(team__memberships__user_id=user.pk)
     return jobs.filter(pk=job_id).first()
 
 
@@ -318,7 +319,7 @@ def processing_times(since: datetime, *, limit: int = 10_000) -> ProcessingTimes
         .order_by("-completed_at")
         .values_list("created_at", "completed_at")[:limit]
     )
-    seconds = sorted((done - created).total_seconds() for created, done in rows)
+    seconds = sorted((done - created).total_seconds() for created, done in rows if done)
     if not seconds:
         return ProcessingTimes(0, None, None)
     return ProcessingTimes(len(seconds), sum(seconds) / len(seconds), percentile(seconds, 95))
@@ -341,7 +342,9 @@ def queue_depth(queue: str) -> int | None:
             conn.ensure_connection(max_retries=1, timeout=2)
             with conn.channel() as channel:
                 try:
-                    return int(channel.queue_declare(queue=queue, passive=True).message_count)
+                    # kombu's StdChannel stub omits queue_declare; every transport's Channel has it.
+                    declared = channel.queue_declare(queue=queue, passive=True)  # type: ignore[attr-defined]
+                    return int(declared.message_count)
                 except ChannelError:
                     return 0
     except Exception:  # any broker error means "cannot be asked"; the page says so

@@ -14,7 +14,8 @@ import zipfile
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -49,7 +50,7 @@ def download_name(job: Job, kind: str, extension: str) -> str:
 
 
 @require_GET
-def job_file(request: HttpRequest, job_id: uuid.UUID, kind: str) -> HttpResponse:
+def job_file(request: HttpRequest, job_id: uuid.UUID, kind: str) -> HttpResponseBase:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     job = selectors.job_visible_to(request.user, job_id)
@@ -76,7 +77,7 @@ def job_file(request: HttpRequest, job_id: uuid.UUID, kind: str) -> HttpResponse
 
 @require_POST
 @member_required
-def jobs_zip(request: MemberRequest) -> HttpResponse:
+def jobs_zip(request: MemberRequest) -> HttpResponseBase:
     """The selected completed results of the member's team, in one ZIP."""
     jobs = selectors.completed_team_jobs(request.membership.team, request.POST.getlist("jobs"))
     if not jobs:
