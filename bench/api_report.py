@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
+import sys
 from pathlib import Path
 
 from bench.api_server import ROOT
 
 DOCS = ROOT / "docs" / "performance.md"
-COMMAND = "  .venv/bin/python bench/api.py --write-docs"
 
 
 def header(args: argparse.Namespace, load_average: float) -> list[str]:
@@ -23,7 +24,8 @@ def header(args: argparse.Namespace, load_average: float) -> list[str]:
         f"{args.threads} threads and one `celery worker -c 1` on the same machine. "
         "Reproduce with:",
         "",
-        COMMAND,
+        # The command of this run, as it was given.
+        "  " + shlex.join([".venv/bin/python", "bench/api.py", *sys.argv[1:]]),
         "",
     ]
 
