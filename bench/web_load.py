@@ -1,6 +1,6 @@
 """The web under the load clients put on it: pollers while the engine is busy, big uploads.
 
-Used by bench/api.py, on the server it started (so in the same run as its
+Used by bench/api.py, on the server it started (bench/api_server.py) (so in the same run as its
 trivial-view reference):
 
 1. 200 pollers of CheckUserProgress (`wrk -c200`) while the enhance worker runs
@@ -26,6 +26,9 @@ from pathlib import Path
 
 import requests
 from PIL import Image, ImageDraw
+
+from bench.api_server import process_tree
+from bench.wrk_rounds import Load, wrk
 
 START = "/api/v1/Image/FaceEnhancing/AdCreative"
 PROGRESS = "/api/v1/Image/FaceEnhancing/CheckUserProgress"
@@ -87,24 +90,6 @@ def refusal_ms(srv, repeat: int = 7) -> float:
     return statistics.median(times)
 
 
-def _tree(pid: int) -> list[int]:
-    """pid and its descendants (gunicorn's master and workers)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, to_visit = [], [pid]
-    while to_visit:
-        current = to_visit.pop()
-        found.append(current)
-        to_visit.extend(children.get(current, []))
-    return found
-
-
 def rss_mb(pids: list[int]) -> float:
     total = 0
     for pid in pids:
@@ -132,7 +117,7 @@ class UploadMemory:
 
 def upload_memory(srv, web_pid: int) -> UploadMemory:
     content = big_png()
-    pids = _tree(web_pid)
+    pids = process_tree(web_pid)
     before = rss_mb(pids)
     peak = before
     done = threading.Event()
@@ -193,13 +178,13 @@ def renice_group(pgid: int, niceness: int) -> None:
 
 @dataclass
 class WebLoad:
-    busy: list  # bench.api.Load, one per worker niceness
+    busy: list[Load]  # one per worker niceness
     refusal_ms: float
     memory: UploadMemory
 
 
-def measure(srv, photo: bytes, wrk, progress_url: str, args) -> WebLoad:
-    """`wrk` is bench.api.wrk; the pollers read one process, as a client waiting for it."""
+def measure(srv, photo: bytes, progress_url: str, args) -> WebLoad:
+    """The pollers read one process, as a client waiting for it."""
     busy = []
     jobs = max(4, args.duration // 2 + 2)  # ~2.5 s each: busy for all of the wrk run
     # Alternated, twice: the machine's other load changes between phases.
@@ -215,6 +200,7 @@ def measure(srv, photo: bytes, wrk, progress_url: str, args) -> WebLoad:
                 srv.headers,
                 args,
                 connections=POLLERS,
+                web_pid=srv.web_pid,
             )
         )
     return WebLoad(busy, refusal_ms(srv), upload_memory(srv, srv.web_pid))
@@ -232,14 +218,15 @@ def render(result: WebLoad, args) -> list[str]:
         f"{WORKER_NICENESS} (`make run` and docker-compose.yml start it under "
         f"`nice -n {WORKER_NICENESS}`), twice when run as root. Target: p99 under 1 s, no errors.",
         "",
-        "| worker | requests/s | p50 | p99 | errors | target |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| worker | requests/s | web CPU per request | p50 | p99 | errors | target |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for load in result.busy:
         verdict = "met" if load.p99_ms < 1000 and load.errors == 0 else "missed"
         lines.append(
             f"| {load.name.rsplit('at ', 1)[1]} | {load.requests_per_second:.0f} "
-            f"| {load.p50_ms:.1f} ms | {load.p99_ms:.1f} ms | {load.errors} | {verdict} |"
+            f"| {load.cpu_ms:.2f} ms | {load.p50_ms:.1f} ms | {load.p99_ms:.1f} ms "
+            f"| {load.errors} | {verdict} |"
         )
     lines += [
         "",
