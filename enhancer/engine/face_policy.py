@@ -84,8 +84,15 @@ class FacePolicy:
                 reverse=True,
             )
             keep = (1.0 - fidelity) * self.soft_keep
+            # The quarter-size pass rings around the eyes like any face fed far
+            # below its pixel size: clamp over about one of its fed pixels
+            # (heavy benchmark: halo pixels 126 -> 91 for -0.003 dB).
             return FacePlan(
-                sizes[0], native_size / sizes[0], 1.0 - keep, 0, extra_crop_sizes=tuple(sizes[1:])
+                sizes[0],
+                native_size / sizes[0],
+                1.0 - keep,
+                self._clamp_window(native_size / sizes[-1]),
+                extra_crop_sizes=tuple(sizes[1:]),
             )
         if self.feed_scale != 1.0 and native_size <= self.small_face_max:
             crop_size = max(16, min(crop_size, round(native_size * self.feed_scale)))
@@ -93,10 +100,12 @@ class FacePolicy:
         if shrink > self.fidelity_from:
             keep = (1.0 - fidelity) / (shrink / self.fidelity_from) ** self.fidelity_power
             fidelity = 1.0 - keep
-        window = 0
-        if shrink > self.clamp_from:
-            window = 2 * math.ceil(shrink * self.clamp_fed_pixels / 2) + 1  # odd
-        return FacePlan(crop_size, shrink, fidelity, window)
+        return FacePlan(crop_size, shrink, fidelity, self._clamp_window(shrink))
+
+    def _clamp_window(self, shrink: float) -> int:
+        if shrink <= self.clamp_from:
+            return 0
+        return 2 * math.ceil(shrink * self.clamp_fed_pixels / 2) + 1  # odd
 
 
 ADAPTIVE = FacePolicy()
