@@ -13,8 +13,10 @@ to a face depends on how far that face was shrunk to fit:
   `soft_below`: shrunk about 4x and blown up again, its content lives at a
   quarter of its pixel size) is fed at that size, the size Real-ESRGAN x4plus
   is trained on, and at twice and three times it; the three results are
-  averaged. One pass at any single size gave at best +0.55 dB on the heavy
-  benchmark faces, the average of the three +0.61 dB (docs/quality.md).
+  averaged. On the heavy benchmark faces one pass at any single size gave at
+  best +0.54 dB over the input, the average of the three +0.60 dB (+0.44 dB
+  before issue 11; docs/quality.md). The threshold sits just below a mild
+  face that is soft by nature and would lose 0.8 dB on this path.
 
 Every number here was chosen with `bench/quality.py` (docs/quality.md has the
 figures and what was tried and rejected).
