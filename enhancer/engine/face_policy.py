@@ -14,7 +14,7 @@ to a face depends on how far that face was shrunk to fit:
   quarter of its pixel size) is fed at that size, the size Real-ESRGAN x4plus
   is trained on, and at twice and three times it; the three results are
   averaged. On the heavy benchmark faces one pass at any single size gave at
-  best +0.54 dB over the input, the average of the three +0.60 dB (+0.44 dB
+  best +0.55 dB over the input, the average of the three +0.60 dB (+0.44 dB
   before issue 11; docs/quality.md). The threshold sits just below a mild
   face that is soft by nature and would lose 0.8 dB on this path.
 
