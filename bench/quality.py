@@ -49,8 +49,7 @@ from enhancer.engine.alignment import align
 from enhancer.engine.face_policy import ADAPTIVE, BEFORE
 
 ROOT = Path(__file__).resolve().parent.parent
-GT_DIR = ROOT.parent / "shared" / "eval-gt"
-EVAL_DIR = ROOT.parent / "shared" / "eval"  # make bench's photos, for the time per image
+SHARED_DIR = ROOT.parent / "shared"  # eval-gt/ (clean photos), eval/ (make bench's photos)
 OUT_DIR = ROOT / "var" / "bench" / "quality"
 METHODS = ("input", "sharpen", "before", "engine")
 SMALL_FACE_WIDTH = 48  # box width of a face in the "small" set
@@ -126,14 +125,16 @@ def sharpen(rgb: np.ndarray) -> np.ndarray:
     return cv2.addWeighted(rgb, 2.0, soft, -1.0, 0)
 
 
-def cut_faces(enhancer: Enhancer, *, scale_to: int | None, min_width: int) -> list[Sample]:
+def cut_faces(
+    enhancer: Enhancer, gt_dir: Path, *, scale_to: int | None, min_width: int
+) -> list[Sample]:
     """Every face of the clean photos, cut out with its FFHQ frame around it.
 
     With `scale_to`, each cut-out is first scaled (area averaging) so its face
     box is that many pixels wide; faces already smaller are left out.
     """
     samples = []
-    for path in sorted(GT_DIR.glob("*.jpg")):
+    for path in sorted(gt_dir.glob("*.jpg")):
         photo = np.asarray(Image.open(path).convert("RGB"))
         faces = sorted(enhancer.detector.detect(photo), key=lambda f: (f.box[1], f.box[0]))
         for number, face in enumerate(faces):
@@ -167,7 +168,7 @@ def cut_faces(enhancer: Enhancer, *, scale_to: int | None, min_width: int) -> li
 def enhance(engine: Enhancer, sample: Sample, rgb: np.ndarray):
     """The engine's per-face path on `rgb` with the clean photo's landmarks."""
     alignment = align(sample.landmarks)
-    plan = engine.plan_face(alignment, engine.config.fidelity)
+    plan = engine.plan_face(rgb, alignment, engine.config.fidelity)
     output = rgb.copy()
     started = time.perf_counter()
     engine.enhance_face(rgb, output, alignment, plan, aria_ratio=ARIA_RATIO)
@@ -303,20 +304,20 @@ def summarise(set_name: str, results: list[Scores]) -> dict[str, float]:
     return summary
 
 
-def photo_times(engines: tuple[Enhancer, Enhancer]) -> tuple[float, float]:
+def photo_times(engines: tuple[Enhancer, Enhancer], eval_dir: Path) -> tuple[float, float]:
     """Seconds per image of `make bench`'s photos (../shared/eval), before and engine.
 
     The two run alternately, photo by photo, so a busy machine slows both alike.
     """
     totals = [0.0, 0.0]
-    paths = sorted(EVAL_DIR.glob("*.*g"))
+    paths = sorted(eval_dir.glob("*.*g"))
     for number, path in enumerate(paths):
         data = path.read_bytes()
         order = (0, 1) if number % 2 == 0 else (1, 0)  # neither always goes first
         for column in order:
             totals[column] += engines[column].enhance(data, EnhanceOptions()).timings["total"]
     print(
-        f"\n== whole photos ({len(paths)} from {EVAL_DIR}) ==\n"
+        f"\n== whole photos ({len(paths)} from {eval_dir}) ==\n"
         f"   s per image: before {totals[0] / len(paths):.2f}, engine {totals[1] / len(paths):.2f}"
     )
     return totals[0], totals[1]
@@ -330,9 +331,13 @@ def main() -> None:
     parser.add_argument(
         "--out", type=Path, default=OUT_DIR, help="folder for the side-by-side sheets"
     )
+    parser.add_argument(
+        "--shared", type=Path, default=SHARED_DIR, help="the folder holding eval-gt and eval"
+    )
     args = parser.parse_args()
-    if not GT_DIR.is_dir():
-        print(f"skipped: {GT_DIR} is missing")
+    gt_dir, eval_dir = args.shared / "eval-gt", args.shared / "eval"
+    if not gt_dir.is_dir():
+        print(f"skipped: {gt_dir} is missing")
         return
     print(f"load average {os.getloadavg()[0]:.2f}, CPUs {EngineConfig().thread_count}")
     started = time.perf_counter()
@@ -345,16 +350,16 @@ def main() -> None:
     shared.load()  # and one warm-up run, so neither column pays for a cold start
     shared.restorer.restore(np.zeros((64, 64, 3), np.uint8), 0.3)
     sets = {
-        "heavy": cut_faces(now, scale_to=None, min_width=64),
-        "mild": cut_faces(now, scale_to=None, min_width=64),
-        "small": cut_faces(now, scale_to=SMALL_FACE_WIDTH, min_width=40),
+        "heavy": cut_faces(now, gt_dir, scale_to=None, min_width=64),
+        "mild": cut_faces(now, gt_dir, scale_to=None, min_width=64),
+        "small": cut_faces(now, gt_dir, scale_to=SMALL_FACE_WIDTH, min_width=40),
     }
     summaries = {}
     for set_name, samples in sets.items():
         if args.quick:
             samples = samples[::3]
         summaries[set_name] = summarise(set_name, run_set(set_name, samples, engines, args.out))
-    photos = photo_times(engines) if EVAL_DIR.is_dir() else None
+    photos = photo_times(engines, eval_dir) if eval_dir.is_dir() else None
     print(f"\nsheets in {args.out}; {time.perf_counter() - started:.0f} s in all")
     targets(summaries, photos)
     print(f"load average {os.getloadavg()[0]:.2f}")

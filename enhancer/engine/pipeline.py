@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from enhancer.engine.alignment import Alignment, align, crop
@@ -24,6 +25,7 @@ from enhancer.engine.face_policy import ADAPTIVE, BEFORE, FacePlan, FacePolicy
 from enhancer.engine.paste_back import paste_face
 from enhancer.engine.progress import ProgressPlan
 from enhancer.engine.restoration import RealEsrganRestorer, Restorer, build_restorer
+from enhancer.engine.sharpness import fine_detail_ratio
 
 ProgressCallback = Callable[[int], None]
 
@@ -117,8 +119,8 @@ class Enhancer:
         timings.update(align=0.0, restore=0.0, paste=0.0)
         with _timed(timings, "align"):
             alignments = [align(face.landmarks) for face in chosen]
-            plans = [self.plan_face(a, fidelity) for a in alignments]
-        plan.plan_faces([p.crop_size * p.crop_size for p in plans])
+            plans = [self.plan_face(decoded.rgb, a, fidelity) for a in alignments]
+        plan.plan_faces([sum(size * size for size in p.crop_sizes) for p in plans])
         reports: dict[int, FaceReport] = {}
         for face, alignment, face_plan in zip(chosen, alignments, plans, strict=True):
             enhanced = self.enhance_face(
@@ -157,13 +159,14 @@ class Enhancer:
             timings=timings,
         )
 
-    def plan_face(self, alignment: Alignment, fidelity: float) -> FacePlan:
-        """Crop size, fidelity and clamp for one face (see face_policy.py)."""
+    def plan_face(self, source: np.ndarray, alignment: Alignment, fidelity: float) -> FacePlan:
+        """Crop sizes, fidelity and clamp for one face of `source` (see face_policy.py)."""
         policy = self.policy
         if policy is None:
             policy = ADAPTIVE if isinstance(self.restorer, RealEsrganRestorer) else BEFORE
         native = alignment.native_size
-        return policy.plan(native, self.restorer.crop_size(native), fidelity)
+        detail = fine_detail_ratio(source, alignment) if policy.measures_detail(native) else 1.0
+        return policy.plan(native, self.restorer.crop_size(native), fidelity, detail)
 
     def enhance_face(
         self,
@@ -179,20 +182,33 @@ class Enhancer:
         its crop lies outside the image. The benchmark calls this directly."""
         timings = {} if timings is None else timings
         with _timed(timings, "align"):
-            aligned = crop(source, alignment, face_plan.crop_size)
+            crops = [crop(source, alignment, size) for size in face_plan.crop_sizes]
         with _timed(timings, "restore"):
-            restored = self.restorer.restore(aligned, face_plan.fidelity)
+            restored = [self.restorer.restore(pixels, face_plan.fidelity) for pixels in crops]
         with _timed(timings, "paste"):
+            face = restored[0] if len(restored) == 1 else _average(restored, alignment)
             blend = 0.0 if self.restorer.applies_fidelity else face_plan.fidelity
             pasted = paste_face(
                 target,
                 alignment,
-                restored,
+                face,
                 aria_ratio=aria_ratio,
                 fidelity=blend,
                 clamp_window=face_plan.clamp_window,
             )
         return pasted is not None
+
+
+def _average(restored: list[np.ndarray], alignment: Alignment) -> np.ndarray:
+    """The mean of several restorations of one face, at about its native size
+    (no larger than the largest restoration): what paste_face would reduce each to."""
+    size = int(min(max(r.shape[0] for r in restored), max(16, round(alignment.native_size))))
+    total = np.zeros((size, size, 3), np.float32)
+    for pixels in restored:
+        shrinking = pixels.shape[0] > size
+        interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
+        total += cv2.resize(pixels, (size, size), interpolation=interpolation)
+    return np.clip(total / len(restored) + 0.5, 0, 255).astype(np.uint8)
 
 
 def _report(face: Face, *, enhanced: bool, input_size: int) -> FaceReport:
