@@ -8,7 +8,7 @@ every few seconds (BROKER_CHECK_INTERVAL, on beat) `broker_check` compares the
 server's run id with the one a marker key recorded, and after a restart, or
 with the marker gone with the data, re-sends the work at once rather than when
 the slow sweeps get to it. Each re-sent message is safe to run twice: processes
-are claimed (enhancer.claims), deliveries and jobs move by conditional UPDATEs.
+are claimed (enhancer.processing.claims), deliveries and jobs move by conditional UPDATEs.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from celery import current_app
 
 from dashboard.services import jobs_sweep
 from enhancer.notifications.deliveries import deliveries_recover
-from enhancer.processes import process_recover_all
+from enhancer.processing.recovery import process_recover_all
 
 logger = logging.getLogger(__name__)
 

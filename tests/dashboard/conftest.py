@@ -1,6 +1,6 @@
 import pytest
 
-from enhancer.tasks import process_enhance
+from enhancer.processing.tasks import process_enhance
 
 # The API applications of tests/api serve the dashboard's tests too.
 from tests.api.conftest import alice, bob  # noqa: F401

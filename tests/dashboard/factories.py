@@ -10,7 +10,7 @@ from django.utils import timezone
 from PIL import Image
 
 from dashboard.models import ApiConnection, Job, Membership, Team
-from enhancer.credentials import IssuedCredential
+from enhancer.auth.credentials import IssuedCredential
 
 
 def team_for(issued: IssuedCredential, *, base_url: str = "", name: str = "Alpha") -> Team:

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.utils import timezone
 
-from enhancer.claims import Claim, ClaimLost
 from enhancer.models import FaceEnhancerProcess, RenderTask
 from enhancer.notifications.services import publish_event
+from enhancer.processing.claims import Claim, ClaimLost
 
 logger = logging.getLogger(__name__)
 
