@@ -67,7 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # Outermost, so that no HTML error page leaves under /api/.
-    "enhancer.api.problems.ProblemDetailsMiddleware",
+    "enhancer.api.error_handlers.ProblemDetailsMiddleware",
     "enhancer.api.content_length.ContentLengthRequired",
     "enhancer.api.request_limits.RequestLimits",
     "django.middleware.security.SecurityMiddleware",
@@ -263,7 +263,7 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "enhancer.api.problems.exception_handler",
+    "EXCEPTION_HANDLER": "enhancer.api.error_handlers.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "enhancer.api.parsers.JSONParser",
