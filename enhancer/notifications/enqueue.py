@@ -14,4 +14,8 @@ DELIVER_WEBHOOK = "notifications.deliver_webhook"
 
 def deliver_webhook(*, delivery_id: int, countdown: float | None = None) -> None:
     """Raises whatever the broker raises when it does not take the message."""
-    current_app.send_task(DELIVER_WEBHOOK, args=[delivery_id], countdown=countdown)
+    # No result is stored: send_task must not subscribe to the result backend
+    # (see enhancer.processing.enqueue).
+    current_app.send_task(
+        DELIVER_WEBHOOK, args=[delivery_id], countdown=countdown, ignore_result=True
+    )

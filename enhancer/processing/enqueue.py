@@ -17,4 +17,7 @@ PROCESS_ENHANCE = "enhancer.process_enhance"
 
 def process_enhance(*, process_id: uuid.UUID) -> None:
     """Raises whatever the broker raises when it does not take the message."""
-    current_app.send_task(PROCESS_ENHANCE, args=[str(process_id)])
+    # The task stores no result; saying so keeps send_task from subscribing to
+    # the result backend for it (a backend that lost its broker once stays
+    # broken in the thread that holds it, and every later send would fail).
+    current_app.send_task(PROCESS_ENHANCE, args=[str(process_id)], ignore_result=True)

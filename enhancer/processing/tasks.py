@@ -1,10 +1,14 @@
-"""Celery tasks of face enhancing: thin, they take an id and call enhancer.processing.run.
+"""Celery tasks of face enhancing: thin, they take an id and call the services.
+
+Only Celery imports this module (code sends messages through
+enhancer.processing.enqueue, by task name); the task names are the ones queued
+messages and the beat schedule use, so they do not follow the module's path.
 
 Reliability comes from the settings in config/celery.py and config/settings.py
 (late ack, reject on worker lost, prefetch 1, a hard time limit below the
 broker's visibility timeout) and from the claim on the database row
-(enhancer.processing.claims): a redelivered message re-runs a process only if the worker
-that had it is dead, and counts the attempt.
+(enhancer.processing.claims): a redelivered message re-runs a process only if
+the worker that had it is dead, and counts the attempt.
 """
 
 from __future__ import annotations

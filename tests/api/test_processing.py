@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import pytest
 from billiard.exceptions import TimeLimitExceeded
 from celery.exceptions import Retry, SoftTimeLimitExceeded
+from celery.signals import task_failure, worker_process_init, worker_ready
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -29,9 +30,6 @@ from enhancer.processing.recovery import process_recover_all
 from enhancer.processing.run import process_run
 from enhancer.processing.start import AcceptedUpload, process_enqueue, process_start
 from enhancer.processing.tasks import (
-    _load_engine,
-    _record_hard_failure,
-    _recover_lost_processes,
     process_enhance,
 )
 from tests.api.face_enhancing_support import (
@@ -334,7 +332,8 @@ class TestFailure:
             "enhancer.processing.tasks.connection", SimpleNamespace(close=lambda: None)
         )
         _held_by(process, f"{HOST}:{_dead_pid()}")
-        _record_hard_failure(
+        # What the worker's main process sends when the pool child was killed.
+        task_failure.send(
             sender=process_enhance, exception=TimeLimitExceeded(900), args=(str(process.id),)
         )
         process.refresh_from_db()
@@ -378,7 +377,7 @@ def test_only_workers_of_the_enhance_queue_resend_at_start(
     queues = Queues(enhance=1, default=1)
     queues.consume_from = consume_from
     sender = SimpleNamespace(app=SimpleNamespace(amqp=SimpleNamespace(queues=queues)))
-    _recover_lost_processes(sender=sender)
+    worker_ready.send(sender=sender)
     assert len(enqueued) == resent
 
 
@@ -399,5 +398,5 @@ def test_children_of_enhance_workers_load_the_models_at_start(monkeypatch, consu
         "enhancer.processing.tasks.current_app",
         SimpleNamespace(amqp=SimpleNamespace(queues=queues)),
     )
-    _load_engine()
+    worker_process_init.send(sender=None)
     assert len(loaded) == loads
