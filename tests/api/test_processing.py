@@ -376,8 +376,11 @@ def test_only_workers_of_the_enhance_queue_resend_at_start(
 
     queues = Queues(enhance=1, default=1)
     queues.consume_from = consume_from
-    sender = SimpleNamespace(app=SimpleNamespace(amqp=SimpleNamespace(queues=queues)))
-    worker_ready.send(sender=sender)
+
+    class Worker:  # what worker_ready sends: a hashable worker with its app
+        app = SimpleNamespace(amqp=SimpleNamespace(queues=queues))
+
+    worker_ready.send(sender=Worker())
     assert len(enqueued) == resent
 
 
