@@ -18,7 +18,7 @@ def engine_enhancer():
 
     django.setup()
     from enhancer.engine import get_enhancer
-    from enhancer.engine_config import engine_config
+    from enhancer.processing.engine_config import engine_config
 
     return get_enhancer(engine_config())
 
@@ -36,10 +36,10 @@ def request_parts(srv: Server, user_id: str, repeat: int = 200) -> dict[str, flo
     from django.test import RequestFactory
     from rest_framework.request import Request
 
-    from enhancer import selectors
     from enhancer.api.face_enhancing_serializers import page_body
-    from enhancer.authentication import ApplicationAuthentication
+    from enhancer.auth.authentication import ApplicationAuthentication
     from enhancer.models import Application
+    from enhancer.processing import selectors
 
     def per_call(function: Callable[[], object]) -> float:
         function()

@@ -44,7 +44,7 @@ def check_worker() -> str:
     timeout = settings.HEALTH_WORKER_TIMEOUT
     try:
         # expires: a ping nobody took in time must not linger in the queue.
-        result = ping.apply_async(queue="default", expires=timeout * 2, retry=False)
+        result = ping.apply_async(expires=timeout * 2, retry=False)
     except Exception as e:
         return f"error: cannot send a task: {e.__class__.__name__}: {e}"
     try:

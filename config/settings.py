@@ -22,8 +22,9 @@ from config import embedded_redis
 from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# Nothing here creates a folder: importing the settings has no effect on the
+# disk but the secret key below. operations.apps makes the folders at start.
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def _secret_key() -> str:
@@ -37,6 +38,7 @@ def _secret_key() -> str:
         return key
     path = VAR_DIR / "secret_key"
     if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
     return path.read_text().strip()
@@ -65,7 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # Outermost, so that no HTML error page leaves under /api/.
-    "enhancer.problems.ProblemDetailsMiddleware",
+    "enhancer.api.error_handlers.ProblemDetailsMiddleware",
     "enhancer.api.content_length.ContentLengthRequired",
     "enhancer.api.request_limits.RequestLimits",
     "django.middleware.security.SecurityMiddleware",
@@ -188,11 +190,9 @@ HEALTH_WORKER_TIMEOUT = env_float("HEALTH_WORKER_TIMEOUT", 5.0, minimum=0.1, max
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static"))).resolve()
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media"))).resolve()
-MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 # Uploads larger than 2.5 MB stream to a temporary file until the view has
 # stored them. A web worker killed mid-upload leaves its file behind, so they
 # go to a folder of their own, named after the receiving process: a starting
@@ -200,7 +200,6 @@ MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 # deletes any older than FILE_UPLOAD_TEMP_MAX_AGE seconds (periodically); a
 # file still being received is touched by every chunk, so it never looks old.
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "tmp" / "uploads")
-Path(FILE_UPLOAD_TEMP_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
 FILE_UPLOAD_TEMP_MAX_AGE = 30 * 60
 FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
@@ -264,7 +263,7 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "enhancer.problems.exception_handler",
+    "EXCEPTION_HANDLER": "enhancer.api.error_handlers.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "enhancer.api.parsers.JSONParser",
@@ -301,7 +300,7 @@ JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY", SECRET_KEY)
 JWT_ACCESS_TOKEN_LIFETIME = env_int("JWT_ACCESS_TOKEN_LIFETIME", 3600, minimum=60)
 JWT_REFRESH_TOKEN_LIFETIME = env_int("JWT_REFRESH_TOKEN_LIFETIME", 7 * 24 * 3600, minimum=60)
 
-# --- Face enhancing processes (enhancer.processes, enhancer.tasks) -------------
+# --- Face enhancing processes (enhancer.processing.run, enhancer.processing.tasks) -------------
 
 # Largest uploadedImage accepted, in bytes. Reading stops past it; put the same
 # cap (plus a little for the form fields) in front of the app, e.g. nginx's
@@ -412,7 +411,7 @@ NOTIFICATION_WEBHOOK_SECRET_ROTATION_GRACE = env_int(
     "NOTIFICATION_WEBHOOK_SECRET_ROTATION_GRACE", 24 * 3600, minimum=0
 )
 
-# --- The AI engine (enhancer/engine reads these through enhancer.engine_config) --
+# --- The AI engine (enhancer/engine reads these through enhancer.processing.engine_config) --
 
 # Operator-supplied ONNX face models (GFPGAN, CodeFormer, GPEN) live here.
 FACE_ENHANCER_MODELS_DIR = env_str("FACE_ENHANCER_MODELS_DIR", str(VAR_DIR / "models"))
@@ -491,14 +490,6 @@ for _name in ("DASHBOARD_POLL_MAX_INTERVAL", "DASHBOARD_RETRY_MAX_DELAY"):
             f"CELERY_VISIBILITY_TIMEOUT={CELERY_VISIBILITY_TIMEOUT!r}: a countdown past it "
             "is delivered twice"
         )
-CELERY_BEAT_SCHEDULE = {
-    "dashboard-sweep-stale-jobs": {
-        "task": "dashboard.jobs_sweep",
-        "schedule": DASHBOARD_SWEEP_INTERVAL,
-        "options": {"queue": "default", "expires": DASHBOARD_SWEEP_INTERVAL},
-    },
-}
-
 # --- Request limits (enhancer/api/request_limits.py) -----------------------------
 
 # Longest request URI (path and query, as sent) and header value, in bytes.
@@ -527,30 +518,10 @@ RETENTION_DAYS = env_int("RETENTION_DAYS", 30, minimum=0)
 # case its message was lost (checked every half of it); one whose worker died
 # is taken over. Nothing waits silently for a worker restart.
 FACE_ENHANCING_REQUEUE_AFTER = env_int("FACE_ENHANCING_REQUEUE_AFTER", 600, minimum=10)
-CELERY_BEAT_SCHEDULE["enhancer-sweep-stale-processes"] = {
-    "task": "enhancer.sweep_stale_processes",
-    "schedule": FACE_ENHANCING_REQUEUE_AFTER / 2,
-    "options": {"queue": "default", "expires": FACE_ENHANCING_REQUEUE_AFTER / 2},
-}
 # Seconds between two looks (on beat) at whether the broker restarted or lost
 # its data; when it did, the work whose messages it lost is sent again at once
 # (operations.broker). A look is one Redis round trip.
 BROKER_CHECK_INTERVAL = env_float("BROKER_CHECK_INTERVAL", 15.0, minimum=1, maximum=3600)
-CELERY_BEAT_SCHEDULE["operations-broker-check"] = {
-    "task": "operations.broker_check",
-    "schedule": BROKER_CHECK_INTERVAL,
-    "options": {"queue": "default", "expires": BROKER_CHECK_INTERVAL},
-}
-CELERY_BEAT_SCHEDULE["operations-retention"] = {
-    "task": "operations.retention_purge",
-    "schedule": 3600.0,
-    "options": {"queue": "default", "expires": 3600},
-}
-CELERY_BEAT_SCHEDULE["operations-temp-uploads"] = {
-    "task": "operations.temp_uploads_purge",
-    "schedule": 600.0,
-    "options": {"queue": "default", "expires": 600},
-}
 
 # --- HTTPS (production sits behind a TLS-terminating proxy) ----------------------
 

@@ -27,5 +27,5 @@ urlpatterns = [
 ]
 
 # Errors under /api/ answer as RFC 7807 problem details, elsewhere as pages.
-handler404 = "enhancer.problems.handler404"
-handler500 = "enhancer.problems.handler500"
+handler404 = "enhancer.api.error_handlers.handler404"
+handler500 = "enhancer.api.error_handlers.handler500"

@@ -21,7 +21,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from PIL import Image
 
-from enhancer.credentials import IssuedCredential, credential_issue, credential_rotate
+from enhancer.auth.credentials import IssuedCredential, credential_issue, credential_rotate
 from enhancer.models import (
     ApiCredential,
     Application,
@@ -29,7 +29,7 @@ from enhancer.models import (
     ProcessStatus,
     RenderTask,
 )
-from enhancer.processes import process_delete
+from enhancer.processing.stop import process_delete
 
 # Admin lists at 1280 px: a whole UUID wraps onto several lines and pushes
 # status and progress off-screen, so lists show the first 8 characters (the

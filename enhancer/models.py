@@ -126,7 +126,7 @@ class FaceEnhancerProcess(models.Model):
     """One POST to FaceEnhancing/AdCreative: an uploaded image and what became of it.
 
     `id` is the API's `imageFaceEnhancerProcessId`. Workers take a process by
-    a conditional update (see enhancer.claims); `worker`, `attempts` and
+    a conditional update (see enhancer.processing.claims); `worker`, `attempts` and
     `heartbeat_at` record who holds it, how often it was taken, and when its
     holder last proved it was alive.
     """

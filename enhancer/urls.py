@@ -1,6 +1,5 @@
 from django.urls import path
 
-from enhancer.api.authorization import GenerateJwtTokenView, RefreshJwtTokenView
 from enhancer.api.cancel import CancelFaceEnhancingView
 from enhancer.api.face_enhancing import (
     CheckApplicationAllProgressesView,
@@ -8,6 +7,7 @@ from enhancer.api.face_enhancing import (
     DownloadView,
     StartFaceEnhancingView,
 )
+from enhancer.auth.token_views import GenerateJwtTokenView, RefreshJwtTokenView
 from enhancer.notifications.urls import urlpatterns as notification_urlpatterns
 
 urlpatterns = [

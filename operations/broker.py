@@ -8,7 +8,7 @@ every few seconds (BROKER_CHECK_INTERVAL, on beat) `broker_check` compares the
 server's run id with the one a marker key recorded, and after a restart, or
 with the marker gone with the data, re-sends the work at once rather than when
 the slow sweeps get to it. Each re-sent message is safe to run twice: processes
-are claimed (enhancer.claims), deliveries and jobs move by conditional UPDATEs.
+are claimed (enhancer.processing.claims), deliveries and jobs move by conditional UPDATEs.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import logging
 from dataclasses import dataclass
 
 from celery import current_app
+from kombu.exceptions import ChannelError
 
 from dashboard.services import jobs_sweep
 from enhancer.notifications.deliveries import deliveries_recover
-from enhancer.processes import process_recover_all
+from enhancer.processing.recovery import process_recover_all
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,24 @@ def broker_restarted() -> bool:
     else:
         logger.warning("the broker restarted since the last look")
     return True
+
+
+def queue_depth(queue: str) -> int | None:
+    """Messages waiting in a Celery queue, or None when the broker cannot be asked.
+
+    kombu's passive queue_declare counts them on any transport; Redis keeps no
+    key for an empty queue, which kombu reports as "not found": that is 0.
+    """
+    try:
+        with current_app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            with conn.channel() as channel:
+                try:
+                    return int(channel.queue_declare(queue=queue, passive=True).message_count)
+                except ChannelError:
+                    return 0
+    except Exception:  # any broker error means "cannot be asked"; the page says so
+        return None
 
 
 def broker_recover() -> Recovery:

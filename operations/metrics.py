@@ -22,9 +22,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from dashboard.models import Job
-from dashboard.selectors import queue_depth
 from enhancer.models import FaceEnhancerProcess, ProcessStatus
 from enhancer.notifications.models import DeliveryStatus, WebhookDelivery
+from operations.broker import queue_depth
 
 # Seconds from upload to Completed. Most one-face photos take a few seconds on
 # two cores; group photos and queues make the tail.

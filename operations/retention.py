@@ -20,7 +20,7 @@ from django.utils import timezone
 from dashboard.models import Job
 from enhancer.models import FINISHED_STATUSES, FaceEnhancerProcess
 from enhancer.notifications.models import WebhookDelivery
-from enhancer.processes import process_delete
+from enhancer.processing.stop import process_delete
 
 logger = logging.getLogger(__name__)
 BATCH = 200

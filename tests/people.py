@@ -24,7 +24,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
-from enhancer.credentials import IssuedCredential, application_create
+from enhancer.auth.credentials import IssuedCredential, application_create
 
 
 def password_of(username: str) -> str:

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
-from enhancer import selectors
 from enhancer.api.face_enhancing import TAG, UNAUTHORIZED, FaceEnhancingView, _problem
 from enhancer.api.face_enhancing_serializers import ImageFaceEnhancerProcessSerializer
 from enhancer.api.parameters import valid_query
+from enhancer.api.problems import ProblemError
 from enhancer.api.schema import CREDENTIAL_HEADERS
-from enhancer.problems import ProblemError
-from enhancer.processes import ProcessAlreadyFinished, process_cancel
+from enhancer.auth.authentication import ApiRequest
+from enhancer.processing import selectors
+from enhancer.processing.stop import ProcessAlreadyFinished, process_cancel
 
 
 class CancelFaceEnhancingQuery(serializers.Serializer):
@@ -54,9 +54,9 @@ class CancelFaceEnhancingView(FaceEnhancingView):
             409: _problem("The process is already Completed or Failed; its status is named."),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: ApiRequest) -> Response:
         query = valid_query(CancelFaceEnhancingQuery, request.query_params)
-        application = request.auth
+        application = request.application
         process = selectors.process_get(
             application=application, process_id=query["imageFaceEnhancerProcessId"]
         )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from enhancer.problems import problem_response, wants_problem
+from enhancer.api.problems import problem_response, wants_problem
 
 
 class ContentLengthRequired:

@@ -1,7 +1,7 @@
 """The four FaceEnhancing endpoints of the seed, under /api/v1/Image/FaceEnhancing/.
 
 Views only read the request, check it belongs to the authenticated
-application, and call enhancer.processes (writes) or enhancer.selectors
+application, and call enhancer.processing.run (writes) or enhancer.processing.selectors
 (reads). Every error is a problem detail naming the field, as AdCreative's.
 """
 
@@ -20,7 +20,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from enhancer import selectors
 from enhancer.api.face_enhancing_serializers import (
     CheckApplicationAllProgressesQuery,
     CheckUserProgressQuery,
@@ -31,12 +30,13 @@ from enhancer.api.face_enhancing_serializers import (
     page_body,
 )
 from enhancer.api.parameters import single_values, valid_query
+from enhancer.api.problems import ProblemError, ServiceUnavailable
 from enhancer.api.schema import CREDENTIAL_HEADERS, PROBLEM
 from enhancer.api.uploads import UploadLimit, download_file_name
-from enhancer.authentication import ApplicationAPIView, require_own_application
+from enhancer.auth.authentication import ApiRequest, ApplicationAPIView, require_own_application
 from enhancer.notifications.services import application_has_active_channel
-from enhancer.problems import ProblemError, ServiceUnavailable
-from enhancer.processes import IdempotencyKeyReused, QueueUnavailable, process_start
+from enhancer.processing import selectors
+from enhancer.processing.start import IdempotencyKeyReused, QueueUnavailable, process_start
 
 TAG = "FaceEnhancing"
 IDEMPOTENCY_KEY = "Idempotency-Key"
@@ -53,7 +53,7 @@ QUEUE_RETRY_AFTER = 10
 class ApplicationAuthenticationScheme(OpenApiAuthenticationExtension):
     """The bearer token in OpenAPI; x-api-key and x-api-secret are header parameters."""
 
-    target_class = "enhancer.authentication.ApplicationAuthentication"
+    target_class = "enhancer.auth.authentication.ApplicationAuthentication"
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema: object) -> dict[str, str]:
@@ -166,7 +166,7 @@ class StartFaceEnhancingView(FaceEnhancingView):
             ),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: ApiRequest) -> Response:
         limit = UploadLimit(
             field_name="uploadedImage", max_bytes=settings.FACE_ENHANCING_MAX_UPLOAD_BYTES
         )
@@ -268,10 +268,10 @@ class CheckUserProgressView(FaceEnhancingView):
         parameters=[*CREDENTIAL_HEADERS, CheckUserProgressQuery],
         responses=_LIST_RESPONSES,
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: ApiRequest) -> Response:
         query = valid_query(CheckUserProgressQuery, request.query_params)
         page = selectors.progress_page(
-            application=request.auth,
+            application=request.application,
             user_id=query["userId"],
             process_id=query.get("imageFaceEnhancerProcessId"),
             page=query["page"],
@@ -288,7 +288,7 @@ class CheckApplicationAllProgressesView(FaceEnhancingView):
         parameters=[*CREDENTIAL_HEADERS, CheckApplicationAllProgressesQuery],
         responses=_LIST_RESPONSES,
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: ApiRequest) -> Response:
         query = valid_query(CheckApplicationAllProgressesQuery, request.query_params)
         application = require_own_application(request, query["applicationId"])
         page = selectors.progress_page(
@@ -320,7 +320,7 @@ class DownloadView(FaceEnhancingView):
             ),
         },
     )
-    def get(self, request: Request) -> FileResponse:
+    def get(self, request: ApiRequest) -> FileResponse:
         query = valid_query(DownloadQuery, request.query_params)
         application = require_own_application(request, query["applicationId"])
         task = selectors.render_task_for_download(

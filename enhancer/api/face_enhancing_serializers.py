@@ -15,10 +15,10 @@ from rest_framework import serializers
 
 from enhancer.api.uploads import image_header, safe_file_name
 from enhancer.engine import EnhanceOptions, ImageRejected, InvalidOption
-from enhancer.engine_config import engine_config
 from enhancer.models import FaceEnhancerProcess, ProcessStatus, RenderState, RenderTask
-from enhancer.processes import AcceptedUpload
-from enhancer.selectors import ProcessPage
+from enhancer.processing.engine_config import engine_config
+from enhancer.processing.selectors import ProcessPage
+from enhancer.processing.start import AcceptedUpload
 
 ARIA_RATIO_HELP = (
     "How much area around each face is enhanced, 0 to 1: 0 = the inner face (brows to "

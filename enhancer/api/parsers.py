@@ -12,7 +12,7 @@ from typing import Any
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from enhancer.problems import BODY, ProblemError
+from enhancer.api.problems import BODY, ProblemError
 
 MAX_JSON_DEPTH = 32
 

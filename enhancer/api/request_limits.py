@@ -18,7 +18,7 @@ from urllib.parse import unquote_plus
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from enhancer.problems import problem_response, wants_problem
+from enhancer.api.problems import problem_response, wants_problem
 
 
 def _refuse(

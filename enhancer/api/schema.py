@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 
-from enhancer.problems import CONTENT_TYPE
+from enhancer.api.problems import CONTENT_TYPE
 
 PROBLEM = inline_serializer(
     name="ProblemDetails",
@@ -43,7 +43,7 @@ CREDENTIAL_HEADERS = [
 ]
 
 
-# What any request may be answered before its view reads it (enhancer.problems,
+# What any request may be answered before its view reads it (enhancer.api.problems,
 # enhancer.api.content_length, enhancer.api.request_limits), and what any body
 # may be answered.
 REQUEST_PROBLEMS = {

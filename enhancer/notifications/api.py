@@ -22,13 +22,13 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from enhancer.api.parameters import valid_query
+from enhancer.api.problems import ProblemError
 from enhancer.api.schema import CREDENTIAL_HEADERS, PROBLEM
-from enhancer.authentication import ApplicationAPIView, require_own_application
+from enhancer.auth.authentication import ApiRequest, ApplicationAPIView, require_own_application
 from enhancer.notifications import selectors, services
 from enhancer.notifications.models import NotificationChannel
 from enhancer.notifications.serializers import (
@@ -37,7 +37,6 @@ from enhancer.notifications.serializers import (
     ChannelWithSecretResponse,
     DeliveryResponse,
 )
-from enhancer.problems import ProblemError
 
 TAG = "NotificationChannel"
 APPLICATION_QUERY = OpenApiParameter(
@@ -67,7 +66,7 @@ class DeliveriesQuery(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
 
 
-def _check_application(request: Request, data: dict[str, Any]) -> None:
+def _check_application(request: ApiRequest, data: dict[str, Any]) -> None:
     application_id = data.get("applicationId")
     if application_id is not None:
         require_own_application(request, application_id)
@@ -77,16 +76,16 @@ def _refused(e: services.ChannelRefused) -> ProblemError:
     return ProblemError(400, "One or more validation errors occurred.", e.errors)
 
 
-def _channel_or_404(request: Request, channel_id: uuid.UUID) -> NotificationChannel:
-    channel = selectors.channel_get(application=request.auth, channel_id=channel_id)
+def _channel_or_404(request: ApiRequest, channel_id: uuid.UUID) -> NotificationChannel:
+    channel = selectors.channel_get(application=request.application, channel_id=channel_id)
     if channel is None:
         raise ProblemError(404, "No notification channel with this id belongs to this application.")
     return channel
 
 
-def _list(request: Request, *, active_only: bool) -> Response:
+def _list(request: ApiRequest, *, active_only: bool) -> Response:
     _check_application(request, valid_query(ApplicationQuery, request.query_params))
-    channels = selectors.channel_list(application=request.auth, active_only=active_only)
+    channels = selectors.channel_list(application=request.application, active_only=active_only)
     return Response(ChannelResponse(channels, many=True).data)
 
 
@@ -103,14 +102,14 @@ class NotificationChannelsView(ApplicationAPIView, APIView):
         },
         summary="Create a Webhook or RabbitMQ channel; its signing secret is shown only here",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: ApiRequest) -> Response:
         data = ChannelRequest(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         _check_application(request, fields)
         try:
             channel = services.channel_create(
-                application=request.auth,
+                application=request.application,
                 url=fields["url"],
                 channel_type=fields["type"],
                 is_active=fields["isActive"],
@@ -129,7 +128,7 @@ class NotificationChannelsView(ApplicationAPIView, APIView):
         responses={200: ChannelResponse(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED},
         summary="Every notification channel of the application",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: ApiRequest) -> Response:
         return _list(request, active_only=False)
 
 
@@ -141,7 +140,7 @@ class ActiveNotificationChannelsView(ApplicationAPIView, APIView):
         responses={200: ChannelResponse(many=True), 400: BAD_REQUEST, 401: UNAUTHORIZED},
         summary="The active notification channels of the application",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: ApiRequest) -> Response:
         return _list(request, active_only=True)
 
 
@@ -153,7 +152,7 @@ class NotificationChannelView(ApplicationAPIView, APIView):
         responses={200: ChannelResponse, 401: UNAUTHORIZED, 404: NOT_FOUND},
         summary="One notification channel",
     )
-    def get(self, request: Request, channel_id: uuid.UUID) -> Response:
+    def get(self, request: ApiRequest, channel_id: uuid.UUID) -> Response:
         return Response(ChannelResponse(_channel_or_404(request, channel_id)).data)
 
     @extend_schema(
@@ -164,7 +163,7 @@ class NotificationChannelView(ApplicationAPIView, APIView):
         responses={200: ChannelResponse, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND},
         summary="Replace a channel's settings (fields left out take their defaults)",
     )
-    def put(self, request: Request, channel_id: uuid.UUID) -> Response:
+    def put(self, request: ApiRequest, channel_id: uuid.UUID) -> Response:
         return self._update(request, channel_id, partial=False)
 
     @extend_schema(
@@ -175,7 +174,7 @@ class NotificationChannelView(ApplicationAPIView, APIView):
         responses={200: ChannelResponse, 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND},
         summary="Change some of a channel's settings (fields left out keep their values)",
     )
-    def patch(self, request: Request, channel_id: uuid.UUID) -> Response:
+    def patch(self, request: ApiRequest, channel_id: uuid.UUID) -> Response:
         return self._update(request, channel_id, partial=True)
 
     @extend_schema(
@@ -185,11 +184,11 @@ class NotificationChannelView(ApplicationAPIView, APIView):
         responses={204: None, 401: UNAUTHORIZED, 404: NOT_FOUND},
         summary="Delete a channel and its delivery log",
     )
-    def delete(self, request: Request, channel_id: uuid.UUID) -> Response:
+    def delete(self, request: ApiRequest, channel_id: uuid.UUID) -> Response:
         services.channel_delete(channel=_channel_or_404(request, channel_id))
         return Response(status=204)
 
-    def _update(self, request: Request, channel_id: uuid.UUID, *, partial: bool) -> Response:
+    def _update(self, request: ApiRequest, channel_id: uuid.UUID, *, partial: bool) -> Response:
         # Authorization before validation: another application's id is a 404
         # whatever the body says.
         channel = _channel_or_404(request, channel_id)
@@ -226,7 +225,7 @@ class RotateSecretView(ApplicationAPIView, APIView):
             "one: webhook-signature carries two space-separated signatures meanwhile."
         ),
     )
-    def post(self, request: Request, channel_id: uuid.UUID) -> Response:
+    def post(self, request: ApiRequest, channel_id: uuid.UUID) -> Response:
         channel = services.channel_secret_rotate(channel=_channel_or_404(request, channel_id))
         return Response(ChannelWithSecretResponse(channel).data)
 
@@ -248,7 +247,7 @@ class DeliveriesView(ApplicationAPIView, APIView):
         },
         summary="The channel's latest webhook deliveries, newest first",
     )
-    def get(self, request: Request, channel_id: uuid.UUID) -> Response:
+    def get(self, request: ApiRequest, channel_id: uuid.UUID) -> Response:
         channel = _channel_or_404(request, channel_id)
         query = valid_query(DeliveriesQuery, request.query_params)
         deliveries = selectors.delivery_list(channel=channel, limit=query["limit"])

@@ -16,7 +16,6 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
 import requests
 from celery.exceptions import SoftTimeLimitExceeded
@@ -26,7 +25,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from enhancer.notifications import rabbitmq
+from enhancer.notifications import enqueue, rabbitmq
 from enhancer.notifications.models import (
     ChannelType,
     DeliveryStatus,
@@ -62,9 +61,20 @@ def backoff_delay(attempt: int) -> float:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class AttemptOutcome:
+    """Where one attempt left the delivery, and in how many seconds to try again, if ever."""
+
     status: str
     retry_in: float | None = None
+
+
+class NotDelivered(Exception):
+    """No answer from a webhook's receiver, or no confirm from a RabbitMQ broker:
+    worth another attempt. `error` is what the tenant reads in the delivery log."""
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+        super().__init__(error)
 
 
 def _stale_after() -> timedelta:
@@ -127,11 +137,8 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
     return json.dumps(payload, separators=(",", ":")).encode()
 
 
-def _post(channel: NotificationChannel, webhook_id: str, body: bytes) -> int:
-    headers = sign_headers(
-        secrets=channel.signing_secrets(timezone.now()), msg_id=webhook_id, body=body
-    )
-    headers |= {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+def _post(channel: NotificationChannel, body: bytes, headers: dict[str, str]) -> int:
+    headers = headers | {"Content-Type": "application/json", "User-Agent": USER_AGENT}
     timeout = settings.NOTIFICATION_WEBHOOK_TIMEOUT
     with guarded_session() as session:
         # stream=True: only the status line and headers are read; the body of
@@ -148,11 +155,61 @@ def _post(channel: NotificationChannel, webhook_id: str, body: bytes) -> int:
     return response.status_code
 
 
+def _publish(delivery: WebhookDelivery, body: bytes, headers: dict[str, str]) -> None:
+    """Publish to a RabbitMQ channel; returns on the broker's confirm."""
+    channel = delivery.channel
+    rabbitmq.publish(
+        url=channel.url,
+        password=channel.amqp_password or "",
+        exchange=channel.exchange,
+        key=rabbitmq.routing_key(
+            channel_key=channel.routing_key, message_type=delivery.message_type
+        ),
+        message_id=delivery.webhook_id,
+        message_type=delivery.message_type,
+        body=body,
+        headers=headers,
+        timeout=settings.NOTIFICATION_WEBHOOK_TIMEOUT,
+    )
+
+
+def _send(delivery: WebhookDelivery) -> int | None:
+    """Sign and send the delivery: a webhook's HTTP status, None for a confirmed publish.
+
+    Raises UrlRefused when the SSRF guard refuses the address at connect time,
+    NotDelivered when another attempt may do better.
+    """
+    channel = delivery.channel
+    is_rabbitmq = channel.type == ChannelType.RABBITMQ
+    try:
+        body = delivery_body(delivery)
+        headers = sign_headers(
+            secrets=channel.signing_secrets(timezone.now()), msg_id=delivery.webhook_id, body=body
+        )
+        if is_rabbitmq:
+            _publish(delivery, body, headers)
+            return None
+        return _post(channel, body, headers)
+    except UrlRefused:
+        raise
+    except rabbitmq.NotPublished as e:
+        raise NotDelivered(str(e)) from e
+    except (requests.RequestException, SoftTimeLimitExceeded) as e:
+        # One wording for a refused connection, a timeout and an answer that
+        # is not HTTP: the log is the tenant's, and distinct words would let
+        # it map what listens on which port of a host. Operators get the
+        # cause in the server log.
+        logger.info("webhook delivery %s not delivered: %r", delivery.pk, e)
+        raise NotDelivered(rabbitmq.NOT_PUBLISHED if is_rabbitmq else NOT_DELIVERED) from e
+
+
 def _record(delivery: WebhookDelivery, **fields: object) -> None:
     WebhookDelivery.objects.filter(pk=delivery.pk).update(updated_at=timezone.now(), **fields)
 
 
-def _fail_or_retry(delivery: WebhookDelivery, *, status_code: int | None, error: str) -> Outcome:
+def _fail_or_retry(
+    delivery: WebhookDelivery, *, status_code: int | None, error: str
+) -> AttemptOutcome:
     if delivery.attempts >= settings.NOTIFICATION_WEBHOOK_MAX_ATTEMPTS:
         _record(
             delivery,
@@ -160,7 +217,7 @@ def _fail_or_retry(delivery: WebhookDelivery, *, status_code: int | None, error:
             last_status_code=status_code,
             last_error=f"{error} (gave up after {delivery.attempts} attempts)",
         )
-        return Outcome(DeliveryStatus.FAILED)
+        return AttemptOutcome(DeliveryStatus.FAILED)
     delay = backoff_delay(delivery.attempts)
     _record(
         delivery,
@@ -169,10 +226,10 @@ def _fail_or_retry(delivery: WebhookDelivery, *, status_code: int | None, error:
         last_error=error,
         next_attempt_at=timezone.now() + timedelta(seconds=delay),
     )
-    return Outcome(DeliveryStatus.RETRYING, retry_in=delay)
+    return AttemptOutcome(DeliveryStatus.RETRYING, retry_in=delay)
 
 
-def webhook_delivery_attempt(*, delivery_id: int) -> Outcome | None:
+def webhook_delivery_attempt(*, delivery_id: int) -> AttemptOutcome | None:
     """Make one attempt at a delivery. `retry_in` says when to try again, if ever."""
     delivery = delivery_claim(delivery_id=delivery_id)
     if delivery is None:
@@ -180,7 +237,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> Outcome | None:
         # message is its redelivery, come before the claim is stale: look
         # again once it is, or the delivery would stay Sending for ever.
         wait = _seconds_until_stale(delivery_id)
-        return None if wait is None else Outcome(DeliveryStatus.SENDING, retry_in=wait)
+        return None if wait is None else AttemptOutcome(DeliveryStatus.SENDING, retry_in=wait)
     channel = delivery.channel
     if not channel.is_active:
         _record(
@@ -188,24 +245,17 @@ def webhook_delivery_attempt(*, delivery_id: int) -> Outcome | None:
             status=DeliveryStatus.CANCELLED,
             last_error="The channel was deactivated before the message could be sent.",
         )
-        return Outcome(DeliveryStatus.CANCELLED)
+        return AttemptOutcome(DeliveryStatus.CANCELLED)
 
-    if channel.type == ChannelType.RABBITMQ:
-        return _publish_attempt(delivery)
     try:
-        status_code = _post(channel, delivery.webhook_id, delivery_body(delivery))
+        status_code = _send(delivery)
     except UrlRefused as e:
         _record(delivery, status=DeliveryStatus.FAILED, last_status_code=None, last_error=str(e))
-        return Outcome(DeliveryStatus.FAILED)
-    except (requests.RequestException, SoftTimeLimitExceeded) as e:
-        # One wording for a refused connection, a timeout and an answer that
-        # is not HTTP: the log is the tenant's, and distinct words would let
-        # it map what listens on which port of a host. Operators get the
-        # cause in the server log.
-        logger.info("webhook delivery %s not delivered: %r", delivery.pk, e)
-        return _fail_or_retry(delivery, status_code=None, error=NOT_DELIVERED)
+        return AttemptOutcome(DeliveryStatus.FAILED)
+    except NotDelivered as e:
+        return _fail_or_retry(delivery, status_code=None, error=e.error)
 
-    if 200 <= status_code < 300:
+    if status_code is None or 200 <= status_code < 300:
         _record(
             delivery,
             status=DeliveryStatus.DELIVERED,
@@ -213,7 +263,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> Outcome | None:
             last_error="",
             delivered_at=timezone.now(),
         )
-        return Outcome(DeliveryStatus.DELIVERED)
+        return AttemptOutcome(DeliveryStatus.DELIVERED)
     if status_code == 410:
         reason = (
             f"The receiver answered 410 Gone on {timezone.now():%Y-%m-%d %H:%M} UTC; "
@@ -223,50 +273,12 @@ def webhook_delivery_attempt(*, delivery_id: int) -> Outcome | None:
             is_active=False, disabled_reason=reason, updated_at=timezone.now()
         )
         _record(delivery, status=DeliveryStatus.FAILED, last_status_code=410, last_error=reason)
-        return Outcome(DeliveryStatus.FAILED)
+        return AttemptOutcome(DeliveryStatus.FAILED)
     if 300 <= status_code < 400:
         error = f"The receiver answered {status_code}; redirects are not followed."
     else:
         error = f"The receiver answered {status_code}."
     return _fail_or_retry(delivery, status_code=status_code, error=error)
-
-
-def _publish_attempt(delivery: WebhookDelivery) -> Outcome:
-    """One attempt at a RabbitMQ channel: delivered on the broker's confirm."""
-    channel = delivery.channel
-    body = delivery_body(delivery)
-    headers = sign_headers(
-        secrets=channel.signing_secrets(timezone.now()), msg_id=delivery.webhook_id, body=body
-    )
-    try:
-        rabbitmq.publish(
-            url=channel.url,
-            password=channel.amqp_password or "",
-            exchange=channel.exchange,
-            key=rabbitmq.routing_key(
-                channel_key=channel.routing_key, message_type=delivery.message_type
-            ),
-            message_id=delivery.webhook_id,
-            message_type=delivery.message_type,
-            body=body,
-            headers=headers,
-            timeout=settings.NOTIFICATION_WEBHOOK_TIMEOUT,
-        )
-    except UrlRefused as e:
-        _record(delivery, status=DeliveryStatus.FAILED, last_status_code=None, last_error=str(e))
-        return Outcome(DeliveryStatus.FAILED)
-    except rabbitmq.NotPublished as e:
-        return _fail_or_retry(delivery, status_code=None, error=str(e))
-    except SoftTimeLimitExceeded:
-        return _fail_or_retry(delivery, status_code=None, error=rabbitmq.NOT_PUBLISHED)
-    _record(
-        delivery,
-        status=DeliveryStatus.DELIVERED,
-        last_status_code=None,
-        last_error="",
-        delivered_at=timezone.now(),
-    )
-    return Outcome(DeliveryStatus.DELIVERED)
 
 
 def deliveries_sweep(*, limit: int = 500) -> list[int]:
@@ -277,8 +289,6 @@ def deliveries_sweep(*, limit: int = 500) -> list[int]:
     died with its worker), or Sending long after its worker's time limit.
     A copy of a message that was only late is harmless: the claim sees to it.
     """
-    from enhancer.notifications.tasks import deliver_webhook
-
     now = timezone.now()
     late = now - timedelta(seconds=settings.NOTIFICATION_WEBHOOK_SWEEP_INTERVAL)
     lost = (
@@ -290,7 +300,7 @@ def deliveries_sweep(*, limit: int = 500) -> list[int]:
         WebhookDelivery.objects.filter(lost).order_by("id").values_list("pk", flat=True)[:limit]
     )
     for delivery_id in ids:
-        deliver_webhook.apply_async(args=[delivery_id], queue="default")
+        enqueue.deliver_webhook(delivery_id=delivery_id)
     return ids
 
 
@@ -303,8 +313,6 @@ def deliveries_recover(*, limit: int = 5000) -> list[int]:
     their time, stale Sending ones as the sweep would. A copy of a message
     that survived is harmless: the claim lets one attempt through.
     """
-    from enhancer.notifications.tasks import deliver_webhook
-
     now = timezone.now()
     waiting = Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING]) | Q(
         status=DeliveryStatus.SENDING, attempt_started_at__lt=now - _stale_after()
@@ -317,7 +325,7 @@ def deliveries_recover(*, limit: int = 5000) -> list[int]:
     ids = []
     for delivery_id, next_attempt_at in rows:
         countdown = max((next_attempt_at - now).total_seconds(), 0.0) if next_attempt_at else 0.0
-        deliver_webhook.apply_async(args=[delivery_id], countdown=countdown, queue="default")
+        enqueue.deliver_webhook(delivery_id=delivery_id, countdown=countdown)
         ids.append(delivery_id)
     return ids
 
@@ -325,9 +333,7 @@ def deliveries_recover(*, limit: int = 5000) -> list[int]:
 @transaction.atomic
 def delivery_resend(*, delivery: WebhookDelivery) -> None:
     """Queue a delivery again with a fresh attempt budget (the admin's "send again")."""
-    from enhancer.notifications.tasks import deliver_webhook
-
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=None, updated_at=timezone.now()
     )
-    transaction.on_commit(partial(deliver_webhook.apply_async, args=[delivery.pk], queue="default"))
+    transaction.on_commit(lambda: enqueue.deliver_webhook(delivery_id=delivery.pk))

@@ -28,11 +28,11 @@ import logging
 import re
 import socket
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 import amqp
 
-from enhancer.notifications.ssrf import UrlRefused, permitted_addresses
+from enhancer.notifications.ssrf import UrlRefused, host_check, permitted_addresses, url_split
 
 logger = logging.getLogger(__name__)
 
@@ -69,15 +69,12 @@ class AmqpUrl:
 
 def url_parse(url: str) -> AmqpUrl:
     """The parts of an AMQP URL; UrlRefused says what is wrong with it."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise UrlRefused("The URL is not valid.") from None
-    if parts.scheme not in ("amqp", "amqps"):
-        raise UrlRefused("A RabbitMQ URL must start with amqp:// or amqps://.")
-    if not parts.hostname:
-        raise UrlRefused("The URL has no host.")
+    parts = url_split(
+        url,
+        schemes=("amqp", "amqps"),
+        wrong_scheme="A RabbitMQ URL must start with amqp:// or amqps://.",
+    )
+    assert parts.hostname is not None  # url_split refuses a URL without one
     if parts.query or parts.fragment:
         raise UrlRefused("The URL must not have a query or a fragment.")
     tls = parts.scheme == "amqps"
@@ -87,7 +84,7 @@ def url_parse(url: str) -> AmqpUrl:
     return AmqpUrl(
         tls=tls,
         host=parts.hostname,
-        port=port or (5671 if tls else 5672),
+        port=parts.port or (5671 if tls else 5672),
         username=unquote(parts.username or ""),
         password=unquote(parts.password) if parts.password is not None else None,
         vhost=vhost,
@@ -97,12 +94,7 @@ def url_parse(url: str) -> AmqpUrl:
 def url_check(url: str) -> AmqpUrl:
     """Refuse an AMQP URL that is malformed or whose host the SSRF guard refuses."""
     target = url_parse(url)
-    try:
-        permitted_addresses(target.host, target.port)
-    except socket.gaierror:
-        raise UrlRefused(f"The host {target.host} cannot be resolved.") from None
-    except UnicodeError:
-        raise UrlRefused(f"The host {target.host} is not a valid host name.") from None
+    host_check(target.host, target.port)
     return target
 
 

@@ -15,12 +15,11 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.core.management.base import CommandError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from enhancer.models import Application
-from enhancer.notifications import rabbitmq, selectors
+from enhancer.notifications import enqueue, rabbitmq, selectors
 from enhancer.notifications.models import (
     ChannelType,
     MessageType,
@@ -40,7 +39,6 @@ __all__ = [
     "application_has_active_channel",
     "channel_check",
     "channel_create",
-    "channel_create_for_command",
     "channel_delete",
     "channel_secret_rotate",
     "channel_update",
@@ -242,24 +240,9 @@ def channel_secret_rotate(*, channel: NotificationChannel) -> NotificationChanne
     return channel
 
 
-def channel_create_for_command(*, application: Application, url: str) -> dict[str, str]:
-    """`create_application --webhook-url URL`: an active webhook channel, as JSON keys."""
-    try:
-        channel = channel_create(application=application, url=url)
-    except ChannelRefused as e:
-        raise CommandError(f"--webhook-url {url!r} was refused: {e}") from None
-    return {
-        "notificationChannelId": str(channel.id),
-        "webhookUrl": channel.url,
-        "webhookSigningSecret": channel.signing_secret,
-    }
-
-
 def _enqueue_delivery(delivery_id: int) -> None:
-    from enhancer.notifications.tasks import deliver_webhook
-
     try:
-        deliver_webhook.apply_async(args=[delivery_id], queue="default")
+        enqueue.deliver_webhook(delivery_id=delivery_id)
     except Exception:
         # The broker is down: the delivery row stays Pending, visible in the
         # admin, which can send it again. The job itself must not fail for it.

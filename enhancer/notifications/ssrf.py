@@ -27,7 +27,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import requests
 from django.conf import settings
@@ -100,24 +100,41 @@ def permitted_addresses(host: str, port: int) -> list[str]:
     return addresses
 
 
-def url_check(url: str) -> None:
-    """Refuse a webhook URL that is malformed or points at a refused address."""
+def url_split(url: str, *, schemes: tuple[str, ...], wrong_scheme: str) -> SplitResult:
+    """The parts of a channel's URL (webhook or AMQP), with a host and a valid port.
+
+    UrlRefused says what is wrong, for a client; `wrong_scheme` when the
+    scheme is not one of `schemes`.
+    """
     try:
         parts = urlsplit(url)
-        port = parts.port
+        parts.port  # noqa: B018 - reading it is what validates it (ValueError)
     except ValueError:
         raise UrlRefused("The URL is not valid.") from None
-    if parts.scheme not in ("http", "https"):
-        raise UrlRefused("The URL must start with http:// or https://.")
+    if parts.scheme not in schemes:
+        raise UrlRefused(wrong_scheme)
     if not parts.hostname:
         raise UrlRefused("The URL has no host.")
-    default_port = 443 if parts.scheme == "https" else 80
+    return parts
+
+
+def host_check(host: str, port: int) -> None:
+    """Refuse a host that does not resolve, or resolves to an address the guard refuses."""
     try:
-        permitted_addresses(parts.hostname, port or default_port)
+        permitted_addresses(host, port)
     except socket.gaierror:
-        raise UrlRefused(f"The host {parts.hostname} cannot be resolved.") from None
+        raise UrlRefused(f"The host {host} cannot be resolved.") from None
     except UnicodeError:
-        raise UrlRefused(f"The host {parts.hostname} is not a valid host name.") from None
+        raise UrlRefused(f"The host {host} is not a valid host name.") from None
+
+
+def url_check(url: str) -> None:
+    """Refuse a webhook URL that is malformed or points at a refused address."""
+    parts = url_split(
+        url, schemes=("http", "https"), wrong_scheme="The URL must start with http:// or https://."
+    )
+    assert parts.hostname is not None  # url_split refuses a URL without one
+    host_check(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
 
 
 class _GuardedConnectionMixin:

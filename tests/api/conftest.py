@@ -1,17 +1,21 @@
 """Fixtures of the API's tests: alice's and bob's applications and their request
 headers (the people are described in tests/people.py), media storage in a
-temporary folder, a webhook receiver and a fake DNS table."""
+temporary folder, a webhook receiver, a fake DNS table, and the task messages
+the code sends."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from enhancer.credentials import IssuedCredential
-from enhancer.tokens import token_pair_issue
+from config.celery import app as celery_app
+from enhancer.auth.credentials import IssuedCredential
+from enhancer.auth.tokens import token_pair_issue
 from tests.api.webhook_receiver import FakeDns, Receiver, running_receiver
 from tests.people import application_of
 
@@ -73,3 +77,36 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch) -> FakeDns:
     dns.table["no-such-host.example.com"] = []
     monkeypatch.setattr(socket, "getaddrinfo", dns)
     return dns
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A task message the code asked the broker to take."""
+
+    name: str  # the task's name, e.g. "enhancer.process_enhance"
+    args: list[Any]
+    queue: str  # where config/celery.py's task_routes send it
+    countdown: float | None = None
+
+
+@pytest.fixture
+def enqueued(monkeypatch) -> list[Sent]:
+    """Every message sent through the enqueue modules, recorded instead of sent."""
+    sent: list[Sent] = []
+
+    def send_task(name, args=None, kwargs=None, countdown=None, **options):
+        route = celery_app.amqp.router.route(options, name, args, kwargs)
+        sent.append(Sent(name, list(args or []), route["queue"].name, countdown))
+
+    monkeypatch.setattr(celery_app, "send_task", send_task)
+    return sent
+
+
+@pytest.fixture
+def broker_down(monkeypatch) -> None:
+    """The broker refuses every message, as when it is unreachable."""
+
+    def send_task(name, *args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(celery_app, "send_task", send_task)

@@ -8,9 +8,9 @@ import uuid
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-from enhancer import processes
 from enhancer.models import FaceEnhancerProcess, ProcessStatus, RenderState
-from enhancer.tasks import process_enhance
+from enhancer.processing.messages import CANCELLED_MESSAGE
+from enhancer.processing.tasks import process_enhance
 from tests.api.face_enhancing_support import (
     BASE,
     START_URL,
@@ -47,7 +47,7 @@ def test_a_queued_process_is_cancelled_and_a_worker_then_does_nothing(client, al
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "Cancelled"
-    assert body["errorMessage"] == processes.CANCELLED_MESSAGE
+    assert body["errorMessage"] == CANCELLED_MESSAGE
     assert body["completedAt"] is not None
     assert [t["renderState"] for t in body["renderTasks"]] == [RenderState.CANCELLED]
     assert [t["renderStateName"] for t in body["renderTasks"]] == ["Cancelled"]
@@ -71,7 +71,8 @@ def test_cancelling_twice_answers_the_same_cancelled_process(
 ):
     sent: list[dict] = []
     monkeypatch.setattr(
-        processes, "publish", lambda *args, **kwargs: sent.append({"args": args, **kwargs})
+        "enhancer.processing.stop.publish",
+        lambda *args, **kwargs: sent.append({"args": args, **kwargs}),
     )
     process = make_process(alice.application, status=ProcessStatus.PROCESSING)
 
@@ -85,7 +86,7 @@ def test_cancelling_twice_answers_the_same_cancelled_process(
     assert len(sent) == 1
     assert sent[0]["args"][0] == "ImageFaceEnhancingTaskCompleted"
     assert sent[0]["is_successful"] is False
-    assert sent[0]["error_message"] == processes.CANCELLED_MESSAGE
+    assert sent[0]["error_message"] == CANCELLED_MESSAGE
 
 
 @pytest.mark.usefixtures("media")

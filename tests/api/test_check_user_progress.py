@@ -7,9 +7,9 @@ import uuid
 
 import pytest
 
-from enhancer import selectors
 from enhancer.api.face_enhancing_serializers import ImageFaceEnhancerProcessPageSerializer
 from enhancer.models import ProcessStatus, RenderState
+from enhancer.processing import selectors
 from tests.api.face_enhancing_support import (
     USER_PROGRESS_URL,
     make_process,

@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from enhancer.credentials import credential_rotate
-from enhancer.tokens import token_pair_issue
+from enhancer.auth.credentials import credential_rotate
+from enhancer.auth.tokens import token_pair_issue
 from tests.api.face_enhancing_support import (
     APPLICATION_PROGRESS_URL,
     DOWNLOAD_URL,

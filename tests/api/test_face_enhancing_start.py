@@ -13,7 +13,7 @@ from PIL import Image
 
 from enhancer.models import FaceEnhancerProcess, ProcessStatus, RenderState
 from enhancer.notifications.services import channel_create
-from enhancer.tasks import process_enhance
+from tests.api.conftest import Sent
 from tests.api.face_enhancing_support import (
     START_URL,
     image_bytes,
@@ -25,14 +25,6 @@ from tests.api.face_enhancing_support import (
 pytestmark = pytest.mark.usefixtures("media", "channel_optional")
 
 USER = "9c1b7f0e-4a3d-4e55-8f1f-2b6f3c9d8a71"
-
-
-@pytest.fixture
-def enqueued(monkeypatch) -> list[tuple]:
-    """The messages the start endpoint sends, instead of sending them."""
-    sent: list[tuple] = []
-    monkeypatch.setattr(process_enhance, "apply_async", lambda *a, **kw: sent.append((a, kw)))
-    return sent
 
 
 def _post(client, headers, form, **extra):
@@ -92,7 +84,7 @@ def test_an_upload_starts_a_queued_process(
     # The upload is in media storage, byte for byte, and the process is queued once.
     with process.upload.open("rb") as stored:
         assert stored.read() == content
-    assert enqueued == [((), {"args": [str(process.id)], "queue": "enhance"})]
+    assert enqueued == [Sent("enhancer.process_enhance", [str(process.id)], "enhance")]
 
 
 def test_nothing_is_enqueued_before_the_transaction_commits(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 
 from enhancer.models import FaceEnhancerProcess, RenderTask
-from enhancer.tasks import process_enhance
 from tests.api.face_enhancing_support import (
     START_URL,
     media_files,
@@ -54,15 +53,15 @@ def test_a_broker_outage_is_a_503_with_retry_after_and_nothing_is_stored(
 
 
 def test_the_same_request_with_its_idempotency_key_starts_once_the_broker_is_back(
-    client, alice, alice_headers, monkeypatch
+    client, alice, alice_headers, request
 ):
     headers = {**alice_headers, "Idempotency-Key": "upload-42"}
     with use_broker(url=BROKER_DOWN):
         refused = client.post(START_URL, start_form(alice.application), headers=headers)
     assert refused.status_code == 503
 
-    sent: list[list[str]] = []
-    monkeypatch.setattr(process_enhance, "apply_async", lambda args, queue: sent.append(args))
+    enqueued = request.getfixturevalue("enqueued")  # the broker is back, and records
+
     response = client.post(START_URL, start_form(alice.application), headers=headers)
 
     # A new process, not a replay of the discarded one.
@@ -73,5 +72,5 @@ def test_the_same_request_with_its_idempotency_key_starts_once_the_broker_is_bac
     process = FaceEnhancerProcess.objects.get()
     assert body["imageFaceEnhancerProcessId"] == str(process.id)
     assert process.render_tasks.count() == 1
-    assert sent == [[str(process.id)]]
+    assert [message.args for message in enqueued] == [[str(process.id)]]
     assert len(media_files()) == 1

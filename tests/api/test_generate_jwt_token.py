@@ -114,7 +114,7 @@ def test_nesting_up_to_the_limit_is_read(client, db):
 
 
 def test_a_revoked_private_key_no_longer_works(client, alice):
-    from enhancer.credentials import credential_rotate
+    from enhancer.auth.credentials import credential_rotate
 
     rotated = credential_rotate(application=alice.application)
     old = client.post(

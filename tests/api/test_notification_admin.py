@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from enhancer.notifications import tasks
 from enhancer.notifications.models import DeliveryStatus, NotificationChannel, WebhookDelivery
 
 CHANNELS = "/admin/notifications/notificationchannel/"
@@ -63,12 +62,8 @@ def test_rotating_from_the_admin_shows_the_new_secret(admin_client, channel):
 
 
 def test_deliveries_are_listed_and_can_be_sent_again(
-    admin_client, channel, monkeypatch, django_capture_on_commit_callbacks
+    admin_client, channel, enqueued, django_capture_on_commit_callbacks
 ):
-    sent: list[list[int]] = []
-    monkeypatch.setattr(
-        tasks.deliver_webhook, "apply_async", lambda args=None, **kw: sent.append(args)
-    )
     delivery = WebhookDelivery.objects.create(
         channel=channel,
         webhook_id="msg_1",
@@ -88,7 +83,9 @@ def test_deliveries_are_listed_and_can_be_sent_again(
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.PENDING
     assert delivery.attempts == 0
-    assert sent == [[delivery.pk]]
+    assert [(message.name, message.args) for message in enqueued] == [
+        ("notifications.deliver_webhook", [delivery.pk])
+    ]
 
 
 def test_a_rabbitmq_channel_made_in_the_admin_keeps_its_password_hidden(admin_client, alice):

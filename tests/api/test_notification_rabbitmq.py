@@ -18,13 +18,13 @@ import amqp
 import pytest
 from django.db import connection
 
-from enhancer import processes
-from enhancer.claims import Outcome
 from enhancer.notifications import tasks
 from enhancer.notifications.models import DeliveryStatus, NotificationChannel, WebhookDelivery
 from enhancer.notifications.rabbitmq import NOT_PUBLISHED
 from enhancer.notifications.signing import verify
-from enhancer.processes import process_run
+from enhancer.processing.claims import ClaimOutcome
+from enhancer.processing.run import process_run
+from enhancer.processing.start import AcceptedUpload, Started, process_start
 from tests.api.face_enhancing_support import image_bytes
 
 pytestmark = pytest.mark.usefixtures("media")
@@ -78,30 +78,21 @@ def loopback_allowed(settings):
     settings.NOTIFICATION_WEBHOOK_RETRY_MAX_DELAY = 0.5
 
 
-@pytest.fixture
-def enqueued(monkeypatch) -> list[int]:
-    calls: list[int] = []
-    monkeypatch.setattr(
-        tasks.deliver_webhook, "apply_async", lambda args=None, **kw: calls.append(args[0])
-    )
-    return calls
-
-
 def _create(client, headers, **fields):
     return client.post(BASE, fields, content_type="application/json", headers=headers)
 
 
-def _run_a_job(application, django_capture_on_commit_callbacks) -> processes.Started:
-    upload = processes.AcceptedUpload(image_bytes(128), "portrait.jpg", "JPEG", 128, 128)
+def _run_a_job(application, django_capture_on_commit_callbacks) -> Started:
+    upload = AcceptedUpload(image_bytes(128), "portrait.jpg", "JPEG", 128, 128)
     with django_capture_on_commit_callbacks(execute=False):
-        started = processes.process_start(
+        started = process_start(
             application=application,
             user_id=uuid.uuid4(),
             aria_ratio=0.3,
             max_face_count=4,
             upload=upload,
         )
-    assert process_run(process_id=started.process.id) is Outcome.CLAIMED
+    assert process_run(process_id=started.process.id) is ClaimOutcome.CLAIMED
     return started
 
 
@@ -306,12 +297,15 @@ def test_broker_down_then_up_loses_nothing(
     assert len(deliveries) >= 2
     assert {d.status for d in deliveries} == {DeliveryStatus.RETRYING}
     assert {d.last_error for d in deliveries} == {NOT_PUBLISHED}
-    assert sorted(enqueued) == [d.pk for d in deliveries]  # each retry scheduled
+    # each retry scheduled
+    assert sorted((m.name, m.args) for m in enqueued) == [
+        ("notifications.deliver_webhook", [d.pk]) for d in deliveries
+    ]
     assert topology.messages() == []
 
     proxy.start()  # back, on the same port
-    for pk in list(enqueued):
-        tasks.deliver_webhook(pk)  # the scheduled retries
+    for message in list(enqueued):
+        tasks.deliver_webhook(*message.args)  # the scheduled retries
 
     delivered = list(WebhookDelivery.objects.order_by("id"))
     assert {d.status for d in delivered} == {DeliveryStatus.DELIVERED}

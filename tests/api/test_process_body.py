@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 from rest_framework import serializers
 
-from enhancer import selectors
 from enhancer.api.face_enhancing_serializers import (
     ImageFaceEnhancerProcessSerializer,
     process_body,
 )
 from enhancer.models import FaceEnhancerProcess, ProcessStatus
+from enhancer.processing import selectors
 from tests.api.face_enhancing_support import make_process
 
 pytestmark = pytest.mark.usefixtures("media")

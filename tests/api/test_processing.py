@@ -17,19 +17,19 @@ from types import SimpleNamespace
 import pytest
 from billiard.exceptions import TimeLimitExceeded
 from celery.exceptions import Retry, SoftTimeLimitExceeded
+from celery.signals import task_failure, worker_process_init, worker_ready
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from enhancer import processes
-from enhancer.claims import Outcome
 from enhancer.engine import CorruptImage, EngineError, EnhanceResult, FaceReport
 from enhancer.models import FaceEnhancerProcess, ProcessStatus, RenderState
-from enhancer.processes import process_enqueue, process_recover_all, process_run
-from enhancer.tasks import (
-    _load_engine,
-    _record_hard_failure,
-    _recover_lost_processes,
+from enhancer.processing.claims import ClaimOutcome
+from enhancer.processing.messages import NOT_QUEUED, UPLOAD_MISSING
+from enhancer.processing.recovery import process_recover_all
+from enhancer.processing.run import process_run
+from enhancer.processing.start import AcceptedUpload, process_enqueue, process_start
+from enhancer.processing.tasks import (
     process_enhance,
 )
 from tests.api.face_enhancing_support import (
@@ -83,7 +83,7 @@ class FakeEnhancer:
 @pytest.fixture
 def fake_engine(monkeypatch):
     def install(engine: FakeEnhancer) -> FakeEnhancer:
-        monkeypatch.setattr(processes, "get_enhancer", lambda config: engine)
+        monkeypatch.setattr("enhancer.processing.run.get_enhancer", lambda config: engine)
         return engine
 
     return install
@@ -92,7 +92,9 @@ def fake_engine(monkeypatch):
 @pytest.fixture
 def events(monkeypatch) -> list[dict]:
     sent: list[dict] = []
-    monkeypatch.setattr("enhancer.progress.publish_event", lambda **kw: sent.append(kw))
+    monkeypatch.setattr(
+        "enhancer.processing.event_publisher.publish_event", lambda **kw: sent.append(kw)
+    )
     return sent
 
 
@@ -100,9 +102,9 @@ def events(monkeypatch) -> list[dict]:
 def process(alice, django_capture_on_commit_callbacks) -> FaceEnhancerProcess:
     """A process started as the API starts one (its message not sent)."""
     content = image_bytes(128)
-    upload = processes.AcceptedUpload(content, "portrait.jpg", "JPEG", 128, 128)
+    upload = AcceptedUpload(content, "portrait.jpg", "JPEG", 128, 128)
     with django_capture_on_commit_callbacks(execute=False):
-        started = processes.process_start(
+        started = process_start(
             application=alice.application,
             user_id=uuid.uuid4(),
             aria_ratio=0.3,
@@ -123,7 +125,7 @@ def _held_by(process, worker: str, *, attempts: int = 1, beat_seconds_ago: float
 
 
 def test_the_real_engine_completes_a_process(process, events):
-    assert process_run(process_id=process.id) is Outcome.CLAIMED
+    assert process_run(process_id=process.id) is ClaimOutcome.CLAIMED
 
     process.refresh_from_db()
     task = process.render_tasks.get()
@@ -168,7 +170,7 @@ class TestClaim:
         before = FaceEnhancerProcess.objects.get(pk=process.pk)
         sent = len(events)
 
-        assert process_run(process_id=process.id) is Outcome.FINISHED
+        assert process_run(process_id=process.id) is ClaimOutcome.FINISHED
 
         after = FaceEnhancerProcess.objects.get(pk=process.pk)
         assert engine.calls == 1
@@ -179,7 +181,7 @@ class TestClaim:
         engine = fake_engine(FakeEnhancer())
         _held_by(process, f"{HOST}:{os.getppid()}")  # our parent: alive
 
-        assert process_run(process_id=process.id) is Outcome.HELD
+        assert process_run(process_id=process.id) is ClaimOutcome.HELD
 
         process.refresh_from_db()
         assert (process.status, process.attempts, engine.calls) == ("Processing", 1, 0)
@@ -196,7 +198,7 @@ class TestClaim:
         fake_engine(FakeEnhancer())
         _held_by(process, f"{HOST}:{_dead_pid()}")
 
-        assert process_run(process_id=process.id) is Outcome.CLAIMED
+        assert process_run(process_id=process.id) is ClaimOutcome.CLAIMED
 
         process.refresh_from_db()
         assert (process.status, process.attempts) == ("Completed", 2)
@@ -209,7 +211,7 @@ class TestClaim:
             "elsewhere:123",
             beat_seconds_ago=settings.FACE_ENHANCING_HEARTBEAT_TIMEOUT + 1,
         )
-        assert process_run(process_id=process.id) is Outcome.CLAIMED
+        assert process_run(process_id=process.id) is ClaimOutcome.CLAIMED
         process.refresh_from_db()
         assert (process.status, process.attempts) == ("Completed", 2)
 
@@ -219,7 +221,7 @@ class TestClaim:
         engine = fake_engine(FakeEnhancer())
         _held_by(process, f"{HOST}:{_dead_pid()}", attempts=settings.FACE_ENHANCING_MAX_ATTEMPTS)
 
-        assert process_run(process_id=process.id) is Outcome.EXHAUSTED
+        assert process_run(process_id=process.id) is ClaimOutcome.EXHAUSTED
 
         process.refresh_from_db()
         assert engine.calls == 0
@@ -228,10 +230,10 @@ class TestClaim:
         assert process.render_tasks.get().render_state == RenderState.FAILED
         assert events[-1]["is_successful"] is False
         assert events[-1]["error_message"] == process.error_message
-        assert process_run(process_id=process.id) is Outcome.FINISHED
+        assert process_run(process_id=process.id) is ClaimOutcome.FINISHED
 
     def test_a_deleted_process_is_no_error(self, db):
-        assert process_run(process_id=uuid.uuid4()) is Outcome.GONE
+        assert process_run(process_id=uuid.uuid4()) is ClaimOutcome.GONE
 
     def test_a_worker_that_lost_its_claim_stops_without_writing(self, process, fake_engine, events):
         def taken_over(percent: int) -> None:
@@ -321,43 +323,38 @@ class TestFailure:
         process.upload.delete(save=False)
         process_run(process_id=process.id)
         process.refresh_from_db()
-        assert process.error_message == processes.UPLOAD_MISSING
+        assert process.error_message == UPLOAD_MISSING
 
     def test_a_hard_time_limit_is_recorded_by_the_main_process(self, process, events, monkeypatch):
         # The handler closes the main process's connection; keep the test's open.
-        monkeypatch.setattr("enhancer.tasks.connection", SimpleNamespace(close=lambda: None))
+        monkeypatch.setattr(
+            "enhancer.processing.tasks.connection", SimpleNamespace(close=lambda: None)
+        )
         _held_by(process, f"{HOST}:{_dead_pid()}")
-        _record_hard_failure(
+        # What the worker's main process sends when the pool child was killed.
+        task_failure.send(
             sender=process_enhance, exception=TimeLimitExceeded(900), args=(str(process.id),)
         )
         process.refresh_from_db()
         assert process.status == ProcessStatus.FAILED
         assert "took longer than the 900 s limit" in process.error_message
 
-    def test_a_message_that_cannot_be_sent_fails_the_process(self, process, monkeypatch, events):
-        def broker_down(*args, **kwargs):
-            raise ConnectionError("broker down")
-
-        monkeypatch.setattr(process_enhance, "apply_async", broker_down)
+    def test_a_message_that_cannot_be_sent_fails_the_process(self, process, broker_down, events):
         process_enqueue(process_id=process.id)
         process.refresh_from_db()
         assert process.status == ProcessStatus.FAILED
-        assert process.error_message == processes.NOT_QUEUED
+        assert process.error_message == NOT_QUEUED
 
 
-def test_a_starting_worker_resends_what_dead_workers_left(alice, monkeypatch):
+def test_a_starting_worker_resends_what_dead_workers_left(alice, enqueued):
     queued = make_process(alice.application)
     dead = make_process(alice.application, status=ProcessStatus.PROCESSING)
     _held_by(dead, f"{HOST}:{_dead_pid()}")
     live = make_process(alice.application, status=ProcessStatus.PROCESSING)
     _held_by(live, f"{HOST}:{os.getppid()}")
     make_process(alice.application, status=ProcessStatus.COMPLETED)
-    sent: list[str] = []
-    monkeypatch.setattr(
-        process_enhance, "apply_async", lambda args, queue: sent.append((args[0], queue))
-    )
-
     assert process_recover_all() == 2
+    sent = [(message.args[0], message.queue) for message in enqueued]
     assert sorted(sent) == sorted([(str(queued.id), "enhance"), (str(dead.id), "enhance")])
 
 
@@ -366,30 +363,31 @@ def test_a_starting_worker_resends_what_dead_workers_left(alice, monkeypatch):
     [({"enhance": 1, "default": 1}, 1), ({"default": 1}, 0), (None, 1)],
 )
 def test_only_workers_of_the_enhance_queue_resend_at_start(
-    alice, monkeypatch, consume_from, resent
+    alice, monkeypatch, enqueued, consume_from, resent
 ):
     make_process(alice.application)
-    sent: list[str] = []
-    monkeypatch.setattr(process_enhance, "apply_async", lambda args, queue: sent.append(args[0]))
     # The handler drops the main process's connections; keep the test's open.
-    monkeypatch.setattr("enhancer.tasks.connection", SimpleNamespace(close=lambda: None))
-    monkeypatch.setattr("enhancer.tasks.close_old_connections", lambda: None)
+    monkeypatch.setattr("enhancer.processing.tasks.connection", SimpleNamespace(close=lambda: None))
+    monkeypatch.setattr("enhancer.processing.tasks.close_old_connections", lambda: None)
 
     class Queues(dict):
         pass
 
     queues = Queues(enhance=1, default=1)
     queues.consume_from = consume_from
-    sender = SimpleNamespace(app=SimpleNamespace(amqp=SimpleNamespace(queues=queues)))
-    _recover_lost_processes(sender=sender)
-    assert len(sent) == resent
+
+    class Worker:  # what worker_ready sends: a hashable worker with its app
+        app = SimpleNamespace(amqp=SimpleNamespace(queues=queues))
+
+    worker_ready.send(sender=Worker())
+    assert len(enqueued) == resent
 
 
 @pytest.mark.parametrize(("consume_from", "loads"), [({"enhance": 1}, 1), ({"default": 1}, 0)])
 def test_children_of_enhance_workers_load_the_models_at_start(monkeypatch, consume_from, loads):
     loaded: list[bool] = []
     monkeypatch.setattr(
-        "enhancer.engine.get_enhancer",
+        "enhancer.processing.tasks.get_enhancer",
         lambda config: SimpleNamespace(load=lambda: loaded.append(True)),
     )
 
@@ -399,7 +397,8 @@ def test_children_of_enhance_workers_load_the_models_at_start(monkeypatch, consu
     queues = Queues(enhance=1, default=1)
     queues.consume_from = consume_from
     monkeypatch.setattr(
-        "enhancer.tasks.current_app", SimpleNamespace(amqp=SimpleNamespace(queues=queues))
+        "enhancer.processing.tasks.current_app",
+        SimpleNamespace(amqp=SimpleNamespace(queues=queues)),
     )
-    _load_engine()
+    worker_process_init.send(sender=None)
     assert len(loaded) == loads

@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from enhancer import processes
 from enhancer.models import FaceEnhancerProcess, ProcessStatus
-from enhancer.tasks import QUEUE, process_enhance
+from enhancer.processing.messages import attempts_message
+from enhancer.processing.start import AcceptedUpload, process_start
+from enhancer.processing.tasks import QUEUE, process_enhance
 from tests.api.face_enhancing_support import (
     START_URL,
     image_bytes,
@@ -99,7 +100,7 @@ def test_an_image_that_kills_its_worker_fails_after_max_attempts(
     process = wait_for_status(process_id, {"Completed", "Failed"})
     assert process.status == "Failed"
     assert process.attempts == settings.FACE_ENHANCING_MAX_ATTEMPTS
-    assert process.error_message == processes.attempts_message(process.attempts)
+    assert process.error_message == attempts_message(process.attempts)
     assert celery_worker_process.process.poll() is None  # the worker itself lives on
 
 
@@ -115,11 +116,13 @@ def test_a_killed_worker_loses_nothing(client, alice, alice_headers, celery_work
 
 def test_a_restarted_worker_resends_what_a_dead_one_took_along(alice, monkeypatch):
     """The whole worker died with messages in hand (the embedded broker keeps no copy)."""
-    upload = processes.AcceptedUpload(image_bytes(128), "lost.jpg", "JPEG", 128, 128)
+    upload = AcceptedUpload(image_bytes(128), "lost.jpg", "JPEG", 128, 128)
     # Started as the API starts them, but their messages never reach a queue.
-    monkeypatch.setattr(processes, "process_enqueue_or_discard", lambda process_id: None)
+    monkeypatch.setattr(
+        "enhancer.processing.start.process_enqueue_or_discard", lambda process_id: None
+    )
     started = [
-        processes.process_start(
+        process_start(
             application=alice.application,
             user_id=uuid.uuid4(),
             aria_ratio=0.5,

@@ -8,8 +8,8 @@ import jwt
 import pytest
 from django.utils import timezone
 
-from enhancer.credentials import credential_rotate
-from enhancer.tokens import token_pair_issue
+from enhancer.auth.credentials import credential_rotate
+from enhancer.auth.tokens import token_pair_issue
 
 URL = "/api/v1/Authorization/RefreshJwtToken"
 

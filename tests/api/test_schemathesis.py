@@ -26,7 +26,7 @@ from schemathesis import GenerationMode
 from schemathesis.config._checks import NegativeDataRejectionConfig
 from schemathesis.core.failures import FailureGroup
 
-from enhancer.credentials import application_create
+from enhancer.auth.credentials import application_create
 from enhancer.models import ProcessStatus
 from enhancer.notifications.services import channel_create
 from tests.api.conftest import credential_headers

@@ -150,15 +150,6 @@ def test_the_api_follows_the_settings(client, alice_headers, settings):
 # --- at connect time ------------------------------------------------------------------
 
 
-@pytest.fixture
-def enqueued(monkeypatch) -> list[dict]:
-    calls: list[dict] = []
-    monkeypatch.setattr(
-        tasks.deliver_webhook, "apply_async", lambda args=None, **kw: calls.append(args)
-    )
-    return calls
-
-
 def _deliver_one(application, url: str, receiver) -> WebhookDelivery:
     secret = secret_generate()
     receiver.secrets.append(secret)

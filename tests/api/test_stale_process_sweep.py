@@ -7,9 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from enhancer import processes
 from enhancer.models import FaceEnhancerProcess, ProcessStatus
-from enhancer.tasks import sweep_stale_processes
+from enhancer.processing.tasks import sweep_stale_processes
 from tests.api.face_enhancing_support import make_process
 
 
@@ -21,12 +20,10 @@ def _queued(application, *, minutes_old: float) -> FaceEnhancerProcess:
 
 
 @pytest.mark.django_db
-def test_only_processes_queued_for_too_long_are_sent_again(alice, monkeypatch, settings):
+def test_only_processes_queued_for_too_long_are_sent_again(alice, enqueued, settings):
     settings.FACE_ENHANCING_REQUEUE_AFTER = 600
-    sent: list[object] = []
-    monkeypatch.setattr(processes, "process_enqueue", lambda *, process_id: sent.append(process_id))
     lost = _queued(alice.application, minutes_old=30)
     _queued(alice.application, minutes_old=1)
 
     assert sweep_stale_processes() == 1
-    assert sent == [lost.id]
+    assert [message.args for message in enqueued] == [[str(lost.id)]]

@@ -14,9 +14,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from enhancer.credentials import application_create
+from enhancer.auth.credentials import application_create
 from enhancer.notifications import tasks
-from enhancer.notifications.deliveries import NOT_DELIVERED
+from enhancer.notifications.deliveries import NOT_DELIVERED, backoff_delay
 from enhancer.notifications.models import DeliveryStatus, NotificationChannel, WebhookDelivery
 from enhancer.notifications.services import application_has_active_channel, publish_event
 from enhancer.notifications.signing import secret_generate
@@ -32,18 +32,6 @@ def fast_retries(settings):
     settings.NOTIFICATION_WEBHOOK_RETRY_BASE_DELAY = 0.2
     settings.NOTIFICATION_WEBHOOK_RETRY_MAX_DELAY = 1.0
     settings.NOTIFICATION_WEBHOOK_TIMEOUT = 2.0
-
-
-@pytest.fixture
-def enqueued(monkeypatch) -> list[dict]:
-    """Every apply_async of the delivery task, instead of the broker."""
-    calls: list[dict] = []
-
-    def capture(args=None, **options):
-        calls.append({"args": args, **options})
-
-    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", capture)
-    return calls
 
 
 def _channel(application, receiver, **fields) -> NotificationChannel:
@@ -99,8 +87,8 @@ def test_an_event_is_recorded_once_per_active_channel_and_sent_after_commit(
 
     deliveries = WebhookDelivery.objects.order_by("id")
     assert [d.channel_id for d in deliveries] == [first.id, second.id]
-    assert [call["args"] for call in enqueued] == [[d.pk] for d in deliveries]
-    assert all(call["queue"] == "default" for call in enqueued)
+    assert [call.args for call in enqueued] == [[d.pk] for d in deliveries]
+    assert all(call.queue == "default" for call in enqueued)
     delivery = deliveries[0]
     assert delivery.status == DeliveryStatus.PENDING
     assert delivery.webhook_id.startswith("msg_")
@@ -124,13 +112,8 @@ def test_an_application_without_channels_gets_nothing(alice, enqueued):
     assert not application_has_active_channel(alice.application)
 
 
-def test_publishing_never_fails_the_caller_when_the_broker_is_down(alice, receiver, monkeypatch):
+def test_publishing_never_fails_the_caller_when_the_broker_is_down(alice, receiver, broker_down):
     _channel(alice.application, receiver)
-
-    def broker_down(*args, **kwargs):
-        raise ConnectionError("broker unreachable")
-
-    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", broker_down)
     with transaction.atomic():
         _publish(alice.application)  # on_commit runs the enqueue when this block ends
 
@@ -183,12 +166,12 @@ def test_a_receiver_answering_500_is_retried_and_then_succeeds(alice, receiver, 
     assert delivery.last_error == "The receiver answered 500."
     assert delivery.next_attempt_at is not None
     (retry,) = enqueued
-    assert retry["args"] == [delivery.pk]
-    assert retry["queue"] == "default"
+    assert retry.args == [delivery.pk]
+    assert retry.queue == "default"
     # Equal jitter: between half the base delay and the base delay for the first retry.
-    assert 0.1 <= retry["countdown"] <= 0.2
+    assert 0.1 <= retry.countdown <= 0.2
 
-    tasks.deliver_webhook(*retry["args"])
+    tasks.deliver_webhook(*retry.args)
 
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DELIVERED
@@ -202,8 +185,6 @@ def test_a_receiver_answering_500_is_retried_and_then_succeeds(alice, receiver, 
 
 
 def test_backoff_grows_exponentially_up_to_the_cap(settings):
-    from enhancer.notifications.deliveries import backoff_delay
-
     settings.NOTIFICATION_WEBHOOK_RETRY_BASE_DELAY = 10
     settings.NOTIFICATION_WEBHOOK_RETRY_MAX_DELAY = 100
 
@@ -222,7 +203,7 @@ def test_a_delivery_gives_up_after_the_maximum_attempts(alice, receiver, enqueue
 
     tasks.deliver_webhook(delivery.pk)
     while enqueued and len(receiver.received) < 5:
-        tasks.deliver_webhook(*enqueued[-1]["args"])
+        tasks.deliver_webhook(*enqueued[-1].args)
         if WebhookDelivery.objects.get().status == DeliveryStatus.FAILED:
             break
 

@@ -15,17 +15,6 @@ from enhancer.notifications.signing import secret_generate
 
 
 @pytest.fixture
-def enqueued(monkeypatch) -> list[dict]:
-    calls: list[dict] = []
-    monkeypatch.setattr(
-        tasks.deliver_webhook,
-        "apply_async",
-        lambda args=None, **options: calls.append({"args": args, **options}),
-    )
-    return calls
-
-
-@pytest.fixture
 def channel(alice, receiver) -> NotificationChannel:
     secret = secret_generate()
     receiver.secrets.append(secret)
@@ -69,8 +58,8 @@ def test_the_sweep_queues_again_only_the_lost_deliveries(channel, enqueued, sett
     swept = deliveries_sweep()
 
     assert swept == [d.pk for d in lost]
-    assert [call["args"] for call in enqueued] == [[d.pk] for d in lost]
-    assert all(call["queue"] == "default" for call in enqueued)
+    assert [call.args for call in enqueued] == [[d.pk] for d in lost]
+    assert all(call.queue == "default" for call in enqueued)
 
 
 def test_a_swept_attempt_of_a_dead_worker_is_sent(channel, receiver, enqueued):
@@ -83,7 +72,7 @@ def test_a_swept_attempt_of_a_dead_worker_is_sent(channel, receiver, enqueued):
     )
 
     tasks.sweep_deliveries()
-    tasks.deliver_webhook(*enqueued.pop()["args"])
+    tasks.deliver_webhook(*enqueued.pop().args)
 
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DELIVERED
@@ -103,12 +92,12 @@ def test_a_redelivered_message_of_a_killed_worker_looks_again_when_the_claim_is_
 
     assert receiver.received == []
     (again,) = enqueued
-    assert again["args"] == [delivery.pk]
-    assert 1 <= again["countdown"] <= attempt_time_limit() * 2
+    assert again.args == [delivery.pk]
+    assert 1 <= again.countdown <= attempt_time_limit() * 2
 
 
 def test_the_sweep_runs_on_beat():
     entry = app.conf.beat_schedule["notifications-sweep-deliveries"]
 
     assert entry["task"] == "notifications.sweep_deliveries"
-    assert entry["options"]["queue"] == "default"
+    assert app.amqp.router.route({}, entry["task"])["queue"].name == "default"

@@ -1,6 +1,7 @@
 import pytest
 
-from enhancer.tasks import process_enhance
+from config.celery import app as celery_app
+from enhancer.processing.enqueue import PROCESS_ENHANCE
 
 # The API applications of tests/api serve the dashboard's tests too.
 from tests.api.conftest import alice, bob  # noqa: F401
@@ -22,5 +23,13 @@ def enhancements_sent(monkeypatch) -> list[str]:
     """The processes the API sends to its `enhance` queue, recorded instead of sent:
     no image needs enhancing, and no worker of the run should take them."""
     sent: list[str] = []
-    monkeypatch.setattr(process_enhance, "apply_async", lambda args, queue: sent.append(args[0]))
+    send_task = celery_app.send_task
+
+    def record_enhancements(name, args=None, *rest, **options):
+        if name != PROCESS_ENHANCE:
+            return send_task(name, args, *rest, **options)  # the dashboard's own tasks
+        sent.append(args[0])
+        return None
+
+    monkeypatch.setattr(celery_app, "send_task", record_enhancements)
     return sent

@@ -14,7 +14,7 @@ from django.utils import timezone
 from PIL import Image
 
 from dashboard.models import ApiConnection, Job, Membership, Team
-from enhancer.credentials import IssuedCredential
+from enhancer.auth.credentials import IssuedCredential
 from tests.people import user_named
 
 

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from dashboard.client import ApiError, ApiUnreachable, Connection, FaceEnhancerClient
-from enhancer.credentials import application_create, credential_rotate
+from enhancer.auth.credentials import application_create, credential_rotate
 
 
 @pytest.fixture

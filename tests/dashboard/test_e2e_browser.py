@@ -23,7 +23,7 @@ from django.contrib.auth import get_user_model
 from PIL import Image
 
 from dashboard.models import ApiConnection, Job, Membership, Team
-from enhancer.credentials import application_create
+from enhancer.auth.credentials import application_create
 from enhancer.models import FaceEnhancerProcess
 from tests.dashboard.browser import screenshot
 

@@ -14,9 +14,10 @@ from django.urls import reverse
 from dashboard import cancellation, job_steps, services, tasks
 from dashboard.client import FaceEnhancerClient
 from dashboard.models import Job
-from enhancer import processes
 from enhancer.models import FaceEnhancerProcess, ProcessStatus, RenderState, RenderTask
-from enhancer.tasks import process_enhance
+from enhancer.processing.messages import CANCELLED_MESSAGE
+from enhancer.processing.stop import process_cancel
+from enhancer.processing.tasks import process_enhance
 from tests.dashboard.browser import log_in, screenshot
 from tests.dashboard.factories import job_for
 
@@ -213,17 +214,15 @@ def test_a_process_cancelled_by_another_client_cancels_the_job_at_the_next_poll(
     job = _sent(live_api_membership)
     # The poll's answer only: no webhook message racing it (a worker left running
     # by another test of the run would deliver one to the live server's receiver).
-    monkeypatch.setattr(processes, "publish", lambda *args, **kwargs: None)
-    processes.process_cancel(process=_process(job))
+    monkeypatch.setattr("enhancer.processing.stop.publish", lambda *args, **kwargs: None)
+    process_cancel(process=_process(job))
 
     outcome = job_steps.job_poll(job_id=job.pk)
 
     assert outcome.done and not outcome.download
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELLED
-    assert job.error_message == (
-        f"Cancelled at the Face Enhancer API: {processes.CANCELLED_MESSAGE}"
-    )
+    assert job.error_message == (f"Cancelled at the Face Enhancer API: {CANCELLED_MESSAGE}")
 
 
 def test_the_admins_cancel_leaves_telling_the_api_to_a_task(

@@ -10,7 +10,7 @@ from django.test import override_settings
 
 import enhancer.engine as engine
 from enhancer.engine import EngineConfig, EnhanceOptions, InvalidOption, get_enhancer
-from enhancer.engine_config import engine_config
+from enhancer.processing.engine_config import engine_config
 
 
 def test_public_interface() -> None:

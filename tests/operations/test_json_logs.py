@@ -11,7 +11,7 @@ from tests.deploy.compose import ROOT
 
 SCRIPT = (
     "import django, logging; django.setup(); "
-    "logging.getLogger('enhancer.processes').warning('process %s: failed', 'p-1')"
+    "logging.getLogger('enhancer.processing.run').warning('process %s: failed', 'p-1')"
 )
 
 
@@ -38,7 +38,7 @@ def test_json_lines_carry_time_level_logger_and_message(tmp_path):
     record = json.loads(_log_line("json", tmp_path))
 
     assert record["level"] == "WARNING"
-    assert record["logger"] == "enhancer.processes"
+    assert record["logger"] == "enhancer.processing.run"
     assert record["message"] == "process p-1: failed"
     assert record["time"]
 
@@ -46,4 +46,4 @@ def test_json_lines_carry_time_level_logger_and_message(tmp_path):
 def test_plain_is_for_people(tmp_path):
     line = _log_line("plain", tmp_path)
 
-    assert line.endswith("WARNING enhancer.processes process p-1: failed")
+    assert line.endswith("WARNING enhancer.processing.run process p-1: failed")

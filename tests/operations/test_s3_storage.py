@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from enhancer.processes import process_run
+from enhancer.processing.run import process_run
 
 BUCKET = "face-enhancer-test"
 

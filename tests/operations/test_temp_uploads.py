@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import TemporaryUploadedFile
 
+from config.celery import app as celery_app
 from operations.tasks import temp_uploads_purge_task
 from operations.temp_uploads import temp_uploads_purge
 
@@ -100,10 +101,10 @@ def test_a_missing_folder_is_nothing_to_purge(tmp_path, settings):
 
 
 def test_the_purge_is_a_periodic_task_on_the_default_queue(tmp_path, settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["operations-temp-uploads"]
+    entry = celery_app.conf.beat_schedule["operations-temp-uploads"]
     assert entry["task"] == "operations.temp_uploads_purge"
     assert entry["schedule"] <= settings.FILE_UPLOAD_TEMP_MAX_AGE
-    assert entry["options"]["queue"] == "default"
+    assert celery_app.amqp.router.route({}, entry["task"])["queue"].name == "default"
 
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
     abandoned = tmp_path / "tmpabandoned.upload.png"

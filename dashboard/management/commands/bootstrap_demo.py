@@ -17,7 +17,7 @@ from django.db import transaction
 
 from dashboard.management.commands.demo_logins import DEMO_ADMIN, DEMO_MEMBER, remember
 from dashboard.models import ApiConnection, Membership, Team
-from enhancer.credentials import IssuedCredential, application_create, credential_rotate
+from enhancer.auth.credentials import IssuedCredential, application_create, credential_rotate
 from enhancer.models import Application
 
 DEMO_APPLICATION = "Demo application"

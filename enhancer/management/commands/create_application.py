@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from enhancer.credentials import application_create
+from enhancer.auth.credentials import application_create
+from enhancer.models import Application
+from enhancer.notifications.services import ChannelRefused, channel_create
 
 
 class Command(BaseCommand):
@@ -42,7 +44,14 @@ class Command(BaseCommand):
         for key, value in result.items():
             self.stdout.write(f"  {key}: {value}")
 
-    def _webhook_channel(self, application: Any, url: str) -> dict[str, Any]:
-        from enhancer.notifications.services import channel_create_for_command
-
-        return channel_create_for_command(application=application, url=url)
+    def _webhook_channel(self, application: Application, url: str) -> dict[str, str]:
+        """An active webhook channel, as JSON keys; a refused URL is the caller's error."""
+        try:
+            channel = channel_create(application=application, url=url)
+        except ChannelRefused as e:
+            raise CommandError(f"--webhook-url {url!r} was refused: {e}") from None
+        return {
+            "notificationChannelId": str(channel.id),
+            "webhookUrl": channel.url,
+            "webhookSigningSecret": channel.signing_secret,
+        }

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from enhancer.engine import cli
-from enhancer.engine_config import engine_config
+from enhancer.processing.engine_config import engine_config
 
 
 class Command(BaseCommand):

@@ -77,7 +77,7 @@ def heartbeat_is_stale(process: FaceEnhancerProcess) -> bool:
     return beat < timezone.now() - limit
 
 
-class Outcome(enum.Enum):
+class ClaimOutcome(enum.Enum):
     """What a delivery found when it tried to claim a process."""
 
     CLAIMED = "claimed"
@@ -114,18 +114,18 @@ class ClaimLost(Exception):
     """Another worker took the process over; this run must stop without writing."""
 
 
-def claim(process_id: uuid.UUID) -> tuple[Outcome, Claim | None, FaceEnhancerProcess | None]:
+def claim(process_id: uuid.UUID) -> tuple[ClaimOutcome, Claim | None, FaceEnhancerProcess | None]:
     """Try to take the process for this worker; see the module docstring."""
     process = FaceEnhancerProcess.objects.filter(pk=process_id).first()
     if process is None:
-        return Outcome.GONE, None, None
+        return ClaimOutcome.GONE, None, None
     if process.is_finished:
-        return Outcome.FINISHED, None, process
+        return ClaimOutcome.FINISHED, None, process
     if process.status == ProcessStatus.PROCESSING:
         dead = holder_is_dead(process.worker) or heartbeat_is_stale(process)
         if not dead:
             same_host = process.worker.rpartition(":")[0] == socket.gethostname()
-            return (Outcome.HELD if same_host else Outcome.HELD_ELSEWHERE), None, process
+            return (ClaimOutcome.HELD if same_host else ClaimOutcome.HELD_ELSEWHERE), None, process
         logger.warning(
             "process %s: its worker %s is gone after attempt %s",
             process.id,
@@ -133,7 +133,7 @@ def claim(process_id: uuid.UUID) -> tuple[Outcome, Claim | None, FaceEnhancerPro
             process.attempts,
         )
         if process.attempts >= settings.FACE_ENHANCING_MAX_ATTEMPTS:
-            return Outcome.EXHAUSTED, None, process
+            return ClaimOutcome.EXHAUSTED, None, process
 
     me = worker_identity()
     now = timezone.now()
@@ -150,9 +150,9 @@ def claim(process_id: uuid.UUID) -> tuple[Outcome, Claim | None, FaceEnhancerPro
     if taken != 1:
         # Someone else got there first; what they do is theirs to finish.
         process.refresh_from_db()
-        return Outcome.HELD, None, process
+        return ClaimOutcome.HELD, None, process
     process.refresh_from_db()
-    return Outcome.CLAIMED, Claim(process.pk, me, process.attempts), process
+    return ClaimOutcome.CLAIMED, Claim(process.pk, me, process.attempts), process
 
 
 class Heartbeat:

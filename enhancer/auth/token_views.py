@@ -8,10 +8,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from enhancer.api.problems import ProblemError
 from enhancer.api.schema import PROBLEM
-from enhancer.credentials import credential_for_jwt_key
-from enhancer.problems import ProblemError
-from enhancer.tokens import (
+from enhancer.auth.credentials import credential_for_jwt_key
+from enhancer.auth.tokens import (
     InvalidToken,
     TokenOfAnotherApplication,
     token_pair_issue,

@@ -83,17 +83,3 @@ def credential_for_jwt_key(
         if secret_matches(jwt_private_key, credential.jwt_private_key_hash):
             return credential
     return None
-
-
-def credential_for_api_key(*, api_key: str, api_secret: str) -> ApiCredential | None:
-    """The active credential with this key, if the secret is its secret."""
-    credential = (
-        ApiCredential.objects.select_related("application")
-        .filter(api_key=api_key, revoked_at=None, application__is_active=True)
-        .first()
-    )
-    if credential is None:
-        # Spend the same hashing time as a real comparison.
-        secret_matches(api_secret, "0" * 64)
-        return None
-    return credential if secret_matches(api_secret, credential.api_secret_hash) else None

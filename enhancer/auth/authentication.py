@@ -3,8 +3,8 @@
 Every FaceEnhancing and NotificationChannel call sends three things, as
 AdCreative's API wants them: `Authorization: Bearer <accessToken>`,
 `x-api-key` and `x-api-secret`. All three must be valid and belong to the
-same application. The view then finds that application in `request.auth`,
-and must scope every query by it.
+same application. The view then finds that application on the typed
+request, `request.application` (an ApiRequest), and must scope every query by it.
 """
 
 from __future__ import annotations
@@ -14,17 +14,36 @@ import uuid
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
-from enhancer.credentials import secret_matches
+from enhancer.api.problems import ProblemError
+from enhancer.auth.credentials import secret_matches
+from enhancer.auth.tokens import ACCESS, InvalidToken, credential_for_token, token_claims
 from enhancer.models import ApiCredential, Application
-from enhancer.problems import ProblemError
-from enhancer.selectors import ModelSelect
-from enhancer.tokens import ACCESS, InvalidToken, credential_for_token, token_claims
+from enhancer.processing.selectors import ModelSelect
+
+
+class ApiRequest(Request):
+    """The request of an authenticated Face Enhancer API view (the type views declare).
+
+    ApplicationAuthentication sets `application`; IsApplication lets no view
+    run without it.
+    """
+
+    application: Application
 
 
 class ApplicationAuthentication(authentication.BaseAuthentication):
-    """Bearer token + x-api-key + x-api-secret -> (None, Application)."""
+    """Bearer token + x-api-key + x-api-secret -> `request.application`.
 
-    def authenticate(self, request: Request) -> tuple[None, Application]:
+    DRF's `request.user` and `request.auth` stay None: the caller is an
+    application, not a user, and is read from its own typed attribute.
+    """
+
+    def authenticate(self, request: Request) -> tuple[None, None]:
+        application = self._application(request)
+        request.application = application  # type: ignore[attr-defined]  # ApiRequest's attribute
+        return (None, None)
+
+    def _application(self, request: Request) -> Application:
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, token = header.partition(" ")
         if not header:
@@ -51,7 +70,7 @@ class ApplicationAuthentication(authentication.BaseAuthentication):
         claims = _access_claims(token)
         key_credential = _credential_for_api_key(api_key=api_key, api_secret=api_secret)
         if key_credential is not None and _issued_for(claims, key_credential):
-            return (None, key_credential.application)
+            return key_credential.application
         try:
             token_credential = credential_for_token(token, kind=ACCESS)
         except InvalidToken as e:
@@ -62,7 +81,7 @@ class ApplicationAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "The bearer token and the API key belong to different applications."
             )
-        return (None, key_credential.application)
+        return key_credential.application
 
     def authenticate_header(self, request: Request) -> str:
         # Present so that DRF answers 401 (not 403) to unauthenticated calls.
@@ -74,8 +93,10 @@ _APPLICATIONS = ModelSelect(Application)
 
 
 def _credential_for_api_key(*, api_key: str, api_secret: str) -> ApiCredential | None:
-    """credentials.credential_for_api_key: the same rows and checks, in SQL written from
-    the models (see enhancer.selectors.progress_page); the ORM's cost every poll 1 ms."""
+    """The active credential with this key, if the secret is its secret.
+
+    In SQL written from the models (see enhancer.processing.selectors.progress_page):
+    the ORM's query cost every poll 1 ms."""
     found = _CREDENTIALS.rows(
         f"{_CREDENTIALS.column('api_key')} = %s AND {_CREDENTIALS.column('revoked_at')} IS NULL",
         [api_key],
@@ -117,17 +138,17 @@ def _issued_for(claims: dict[str, object] | None, credential: ApiCredential) -> 
 
 class IsApplication(permissions.BasePermission):
     def has_permission(self, request: Request, view: object) -> bool:
-        return isinstance(request.auth, Application)
+        return isinstance(getattr(request, "application", None), Application)
 
 
-def require_own_application(request: Request, application_id: uuid.UUID) -> Application:
+def require_own_application(request: ApiRequest, application_id: uuid.UUID) -> Application:
     """The authenticated application, if `application_id` names it; 401 otherwise.
 
     A GUID is not an access check: one application's credentials never reach
     another application's data, and the answer does not tell whether the other
     application exists.
     """
-    application: Application = request.auth
+    application = request.application
     if application.id != application_id:
         raise ProblemError(
             401,

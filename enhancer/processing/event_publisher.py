@@ -1,4 +1,7 @@
-"""Progress of a running process: throttled writes and Progress notifications.
+"""Publishing a process's events: throttled progress writes, Progress and TaskCompleted.
+
+Not the engine's progress plan (enhancer.engine.progress): this is what the
+service tells the client (the `progress` field) and its notification channels.
 
 The engine reports progress often (per stage, per face). Writing each report
 would cost a database write per percent; this keeps a write only when the
@@ -20,9 +23,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.utils import timezone
 
-from enhancer.claims import Claim, ClaimLost
 from enhancer.models import FaceEnhancerProcess, RenderTask
 from enhancer.notifications.services import publish_event
+from enhancer.processing.claims import Claim, ClaimLost
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,14 @@
-"""Celery tasks of face enhancing: thin, they take an id and call enhancer.processes.
+"""Celery tasks of face enhancing: thin, they take an id and call the services.
+
+Only Celery imports this module (code sends messages through
+enhancer.processing.enqueue, by task name); the task names are the ones queued
+messages and the beat schedule use, so they do not follow the module's path.
 
 Reliability comes from the settings in config/celery.py and config/settings.py
 (late ack, reject on worker lost, prefetch 1, a hard time limit below the
 broker's visibility timeout) and from the claim on the database row
-(enhancer.claims): a redelivered message re-runs a process only if the worker
-that had it is dead, and counts the attempt.
+(enhancer.processing.claims): a redelivered message re-runs a process only if
+the worker that had it is dead, and counts the attempt.
 """
 
 from __future__ import annotations
@@ -19,24 +23,32 @@ from celery.signals import task_failure, worker_process_init, worker_ready
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from enhancer import processes
-from enhancer.claims import Outcome
+from enhancer.engine import get_enhancer
+from enhancer.processing.claims import ClaimOutcome
+from enhancer.processing.engine_config import engine_config
+from enhancer.processing.enqueue import PROCESS_ENHANCE
+from enhancer.processing.messages import attempts_message, time_limit_message
+from enhancer.processing.recovery import process_recover_all, process_sweep_stale
+from enhancer.processing.run import process_run
+from enhancer.processing.stop import process_fail
 
 logger = logging.getLogger(__name__)
 
+# The queue config/celery.py routes PROCESS_ENHANCE to: a worker consuming it
+# loads the engine and recovers lost processes when it starts.
 QUEUE = "enhance"
 
 
 @shared_task(
     bind=True,
-    name="enhancer.process_enhance",
+    name=PROCESS_ENHANCE,
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
 )
 def process_enhance(self: Task, process_id: str) -> str:
-    outcome = processes.process_run(process_id=uuid.UUID(process_id))
-    if outcome is Outcome.HELD_ELSEWHERE:
+    outcome = process_run(process_id=uuid.UUID(process_id))
+    if outcome is ClaimOutcome.HELD_ELSEWHERE:
         # Held by a worker on another host that looked alive. If it dies
         # without its message coming back, its heartbeat goes stale: look
         # again once it would have.
@@ -59,12 +71,10 @@ def _record_hard_failure(
     if not args or not isinstance(exception, TimeLimitExceeded | WorkerLostError):
         return
     message = (
-        processes.time_limit_message()
-        if isinstance(exception, TimeLimitExceeded)
-        else processes.attempts_message(1)
+        time_limit_message() if isinstance(exception, TimeLimitExceeded) else attempts_message(1)
     )
     try:
-        processes.process_fail(process_id=uuid.UUID(str(args[0])), message=message)
+        process_fail(process_id=uuid.UUID(str(args[0])), message=message)
     except Exception:
         logger.exception("process %s: could not record %r", args[0], exception)
     finally:
@@ -89,9 +99,6 @@ def _load_engine(**kwargs: Any) -> None:
     """
     if not _consumes_enhance(current_app):
         return
-    from enhancer.engine import get_enhancer
-    from enhancer.engine_config import engine_config
-
     try:
         get_enhancer(engine_config()).load()
     except Exception:
@@ -106,7 +113,7 @@ def _recover_lost_processes(sender: Any = None, **kwargs: Any) -> None:
         return
     try:
         close_old_connections()
-        processes.process_recover_all()
+        process_recover_all()
     except Exception:
         logger.exception("re-sending lost face enhancing processes failed")
     finally:
@@ -115,4 +122,4 @@ def _recover_lost_processes(sender: Any = None, **kwargs: Any) -> None:
 
 @shared_task(name="enhancer.sweep_stale_processes")
 def sweep_stale_processes() -> int:
-    return processes.process_sweep_stale()
+    return process_sweep_stale()

@@ -3,11 +3,10 @@
     {"type", "title", "status", "detail", "instance",
      "errors": {"<field>": ["message", ...]}, "extensions": {"traceId": "..."}}
 
-Every error the API answers goes through here: DRF exceptions (validation,
-authentication, not found), the errors Django raises while reading a request
-(too large, too many fields or files), and the 404/500 handlers for paths
-under /api/. ProblemDetailsMiddleware turns whatever else Django answers with
-an HTML error page under /api/ into a problem detail too.
+Every error the API answers is built here; enhancer.api.error_handlers hooks
+it into DRF and Django (DRF's EXCEPTION_HANDLER, the middleware, the 404/500
+handlers). This module imports no view machinery: the API's parsers use it,
+and rest_framework.views loads the parsers.
 
 `errors` names the field at fault; an error of the body as a whole is named
 "$", as ASP.NET (AdCreative's stack) names the root of a JSON body.
@@ -17,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -27,9 +25,8 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from rest_framework import exceptions, status
-from rest_framework.response import Response
+from django.http import HttpRequest, JsonResponse
+from rest_framework import exceptions
 
 logger = logging.getLogger(__name__)
 
@@ -130,18 +127,18 @@ def problem_response(
     return response
 
 
-def _field_errors(data: Any, prefix: str = "") -> dict[str, list[str]]:
+def field_errors(data: Any, prefix: str = "") -> dict[str, list[str]]:
     """Flatten DRF's nested error structure into {"field": ["message", ...]}."""
     errors: dict[str, list[str]] = {}
     if isinstance(data, dict):
         for key, value in data.items():
             name = "" if key == "non_field_errors" else str(key)
             full = f"{prefix}.{name}" if prefix and name else (prefix or name)
-            for field, messages in _field_errors(value, full).items():
+            for field, messages in field_errors(value, full).items():
                 errors.setdefault(field, []).extend(messages)
     elif isinstance(data, list):
         for item in data:
-            for field, messages in _field_errors(item, prefix).items():
+            for field, messages in field_errors(item, prefix).items():
                 errors.setdefault(field, []).extend(messages)
     else:
         errors.setdefault(prefix, []).append(str(data))
@@ -193,37 +190,7 @@ def request_error(exc: SuspiciousOperation) -> ProblemError:
     return ProblemError(400, "The request was refused as malformed or suspicious.")
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's EXCEPTION_HANDLER: every API error as a problem detail."""
-    request = context.get("request")
-    if isinstance(exc, SuspiciousOperation):
-        _forget_post(request)
-        exc = request_error(exc)
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    # Imported here: rest_framework.views loads the parsers, which use this module.
-    from rest_framework.views import exception_handler as drf_exception_handler
-
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        return None  # an unexpected error: Django's handler500 answers
-    if isinstance(exc, ProblemError):
-        detail, errors = str(exc.detail), exc.errors
-    elif isinstance(exc, exceptions.ValidationError):
-        detail = "One or more validation errors occurred."
-        errors = _field_errors(exc.detail)
-    elif isinstance(exc, exceptions.UnsupportedMediaType):
-        detail = str(exc.detail)
-        errors = {"Content-Type": ["Is not a media type this endpoint reads."]}
-    else:
-        detail = str(getattr(exc, "detail", exc))
-        errors = {}
-    response.data = problem_body(request, response.status_code, detail, errors)
-    response.content_type = CONTENT_TYPE
-    return response
-
-
-def _forget_post(request: Any) -> None:
+def forget_post(request: Any) -> None:
     # As Django's own handler does: reading POST again would raise again.
     django_request = getattr(request, "_request", request)
     mark = getattr(django_request, "_mark_post_parse_error", None)
@@ -233,58 +200,3 @@ def _forget_post(request: Any) -> None:
 
 def wants_problem(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
-
-
-class ProblemDetailsMiddleware:
-    """Under /api/, no error answer is one of Django's HTML pages.
-
-    The API's views answer problems themselves (DRF's EXCEPTION_HANDLER); this
-    catches what Django raises outside them (a view that is not DRF's, another
-    middleware) and any HTML error page still on its way out. Elsewhere (the
-    dashboard) Django's pages stay.
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if (
-            response.status_code >= 400
-            and wants_problem(request)
-            and not response.get("Content-Type", "").startswith(CONTENT_TYPE)
-            and not response.get("Content-Type", "").startswith("application/json")
-        ):
-            status_code = response.status_code
-            detail = response.reason_phrase or TITLES.get(status_code, "Error")
-            problem = problem_response(request, status_code, f"{detail}.")
-            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
-                if header in response:
-                    problem[header] = response[header]
-            return problem
-        return response
-
-    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        if not (wants_problem(request) and isinstance(exc, SuspiciousOperation)):
-            return None
-        _forget_post(request)
-        problem = request_error(exc)
-        return problem_response(request, problem.status_code, str(problem.detail), problem.errors)
-
-
-def handler404(request: HttpRequest, exception: Exception | None = None):  # type: ignore[no-untyped-def]
-    if wants_problem(request):
-        return problem_response(request, status.HTTP_404_NOT_FOUND, "Nothing matches this URL.")
-    from django.views.defaults import page_not_found
-
-    return page_not_found(request, exception)
-
-
-def handler500(request: HttpRequest):  # type: ignore[no-untyped-def]
-    if wants_problem(request):
-        return problem_response(
-            request, 500, "The server failed to answer this request; it has been logged."
-        )
-    from django.views.defaults import server_error
-
-    return server_error(request)
