@@ -1,4 +1,5 @@
-"""The Celery application, its queues, its routes and its whole beat schedule.
+"""The Celery application, its queues (and how many messages wait in one), its
+routes and its whole beat schedule.
 
 Tasks are discovered in the installed apps (and enhancer.processing). Two
 queues: `enhance` for the CPU-heavy image work and `default` for I/O (API
@@ -15,6 +16,7 @@ from typing import Any
 from celery import Celery
 from django.conf import settings
 from kombu import Queue
+from kombu.exceptions import ChannelError
 
 from config import kombu_redis_fixes
 
@@ -73,3 +75,23 @@ def _set_beat_schedule(sender: Celery, source: Any, **kwargs: Any) -> None:
 def ping() -> str:
     """Round-tripped through the broker by /healthz to prove a worker is consuming."""
     return "pong"
+
+
+def queue_depth(queue: str) -> int | None:
+    """Messages waiting in one of the queues, or None when the broker cannot be asked.
+
+    kombu's passive queue_declare counts them on any transport; Redis keeps no
+    key for an empty queue, which kombu reports as "not found": that is 0.
+    """
+    try:
+        with app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            with conn.channel() as channel:
+                try:
+                    # kombu's StdChannel stub omits queue_declare; every transport's Channel has it.
+                    declared = channel.queue_declare(queue=queue, passive=True)  # type: ignore[attr-defined]
+                    return int(declared.message_count)
+                except ChannelError:
+                    return 0
+    except Exception:  # any broker error means "cannot be asked"; the pages say so
+        return None

@@ -20,9 +20,7 @@ from django.core.cache import cache
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from kombu.exceptions import ChannelError
 
-from config.celery import app as celery_app
 from dashboard.api_answers import ProcessSnapshot, processes_in, snapshot
 from dashboard.api_clients import page_client
 from dashboard.client import ApiError, ApiUnreachable
@@ -329,23 +327,3 @@ def percentile(ordered: Sequence[float], pct: float) -> float:
     """Nearest-rank percentile of an ordered, non-empty sequence."""
     rank = max(1, math.ceil(pct / 100 * len(ordered)))
     return ordered[rank - 1]
-
-
-def queue_depth(queue: str) -> int | None:
-    """Messages waiting in a Celery queue, or None when the broker cannot be asked.
-
-    kombu's passive queue_declare counts them on any transport; Redis keeps no
-    key for an empty queue, which kombu reports as "not found": that is 0.
-    """
-    try:
-        with celery_app.connection_for_read() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-            with conn.channel() as channel:
-                try:
-                    # kombu's StdChannel stub omits queue_declare; every transport's Channel has it.
-                    declared = channel.queue_declare(queue=queue, passive=True)  # type: ignore[attr-defined]
-                    return int(declared.message_count)
-                except ChannelError:
-                    return 0
-    except Exception:  # any broker error means "cannot be asked"; the page says so
-        return None

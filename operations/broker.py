@@ -17,7 +17,6 @@ import logging
 from dataclasses import dataclass
 
 from celery import current_app
-from kombu.exceptions import ChannelError
 
 from dashboard.services import jobs_sweep
 from enhancer.notifications.deliveries import deliveries_recover
@@ -59,24 +58,6 @@ def broker_restarted() -> bool:
     else:
         logger.warning("the broker restarted since the last look")
     return True
-
-
-def queue_depth(queue: str) -> int | None:
-    """Messages waiting in a Celery queue, or None when the broker cannot be asked.
-
-    kombu's passive queue_declare counts them on any transport; Redis keeps no
-    key for an empty queue, which kombu reports as "not found": that is 0.
-    """
-    try:
-        with current_app.connection_for_read() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-            with conn.channel() as channel:
-                try:
-                    return int(channel.queue_declare(queue=queue, passive=True).message_count)
-                except ChannelError:
-                    return 0
-    except Exception:  # any broker error means "cannot be asked"; the page says so
-        return None
 
 
 def broker_recover() -> Recovery:

@@ -21,10 +21,10 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 
+from config.celery import queue_depth
 from dashboard.models import Job
 from enhancer.models import FaceEnhancerProcess, ProcessStatus
 from enhancer.notifications.models import DeliveryStatus, WebhookDelivery
-from operations.broker import queue_depth
 
 # Seconds from upload to Completed. Most one-face photos take a few seconds on
 # two cores; group photos and queues make the tail.

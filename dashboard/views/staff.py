@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config.celery import queue_depth
 from dashboard import selectors
 from dashboard.decorators import staff_required
 from dashboard.models import Job
@@ -35,7 +36,7 @@ def summary_context() -> dict[str, Any]:
     counts = selectors.status_counts()
     return {
         "counts": counts,
-        "queues": [(name, selectors.queue_depth(name)) for name in QUEUES],
+        "queues": [(name, queue_depth(name)) for name in QUEUES],
         "reasons": reasons,
         "failed": failed,
         "times": [

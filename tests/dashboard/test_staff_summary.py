@@ -96,20 +96,20 @@ def test_percentile_is_nearest_rank():
 def test_queue_depth_counts_waiting_messages_on_this_runs_broker():
     from kombu import Queue
 
-    from config.celery import app
+    from config.celery import app, queue_depth
 
     # A queue of its own: a worker started by another test consumes `default`.
     name = f"depth-test-{uuid.uuid4().hex[:8]}"
     queue = Queue(name, routing_key=name)
-    assert selectors.queue_depth(name) == 0
+    assert queue_depth(name) == 0
 
     with app.connection_for_write() as connection:
         producer = app.amqp.Producer(connection)
         for n in range(3):
             producer.publish({"n": n}, routing_key=name, exchange="", declare=[queue])
     try:
-        assert selectors.queue_depth(name) == 3
-        assert selectors.queue_depth("enhance") is not None
+        assert queue_depth(name) == 3
+        assert queue_depth("enhance") is not None
     finally:
         with app.connection_for_write() as connection:
             queue(connection.default_channel).purge()
