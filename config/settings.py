@@ -8,7 +8,7 @@ the Celery broker, result backend and cache. DATABASE_URL switches to
 PostgreSQL and REDIS_URL to an external Redis.
 
 One module on purpose (healthchecks' pattern), over 400 lines: every variable
-the service reads is here, in the order of .env.example, so an operator finds
+the service reads is here (.env.example lists each one), so an operator finds
 each one and its default in one place.
 """
 
