@@ -72,7 +72,9 @@ def image_problem(upload: UploadedFile) -> str | None:
     return header_problem(data, max_pixels=settings.FACE_ENHANCER_MAX_PIXELS)
 
 
-# The API's own words for each refusal (its engine's ImageRejected messages).
+# The API's own words for each refusal (its engine's ImageRejected messages), and
+# below the same signature table as enhancer/engine/decoding.py: copies on purpose,
+# since the dashboard does not import the engine and deploys without numpy or OpenCV.
 EMPTY = "The file is empty; upload a JPEG, PNG or WebP image."
 NOT_AN_IMAGE = "The file is not a JPEG, PNG or WebP image; convert it to one of those."
 OTHER_FORMAT = (
