@@ -46,7 +46,8 @@ def broker_restarted() -> bool:
     only re-sends what is still queued.
     """
     with current_app.pool.acquire(block=True) as connection:
-        client = connection.default_channel.client
+        # celery-types calls app.pool a ProducerPool; Celery's is a pool of Connections.
+        client = connection.default_channel.client  # type: ignore[attr-defined]
         run_id = client.info("server")["run_id"]
         previous = client.set(MARKER_KEY, run_id, get=True)
     if isinstance(previous, bytes):
@@ -72,7 +73,10 @@ def queue_depth(queue: str) -> int | None:
             conn.ensure_connection(max_retries=1, timeout=2)
             with conn.channel() as channel:
                 try:
-                    return int(channel.queue_declare(queue=queue, passive=True).message_count)
+                    # kombu-stubs' StdChannel lacks queue_declare, which every
+                    # transport's Channel has.
+                    declared = channel.queue_declare(queue=queue, passive=True)  # type: ignore[attr-defined]
+                    return int(declared.message_count)
                 except ChannelError:
                     return 0
     except Exception:  # any broker error means "cannot be asked"; the page says so
