@@ -46,9 +46,11 @@ bench: install-dev
 compose-check: install-dev
 	bash .ci/docker/compose-check.sh
 
+## lint: ruff (lint and format) and mypy with the Django and DRF stubs (config in pyproject.toml)
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
 
 format: install-dev
 	$(VENV)/bin/ruff format .

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,7 @@ class Server:
 
 
 @contextmanager
-def spawned(args: list[str], env: dict[str, str], log: Path):
+def spawned(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
         args,
         cwd=ROOT,
@@ -67,7 +68,7 @@ def spawned(args: list[str], env: dict[str, str], log: Path):
                 process.wait()
 
 
-def wait_until(check, timeout: float, what: str) -> None:
+def wait_until(check: Callable[[], object], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -138,7 +139,7 @@ def _celery_worker() -> list[str]:
 
 
 @contextmanager
-def server(args: argparse.Namespace):
+def server(args: argparse.Namespace) -> Iterator[Server]:
     """gunicorn + a celery worker on a fresh VAR_DIR, an application and a token."""
     (ROOT / "var").mkdir(exist_ok=True)
     var_dir = Path(tempfile.mkdtemp(prefix="bench-api-", dir=ROOT / "var"))

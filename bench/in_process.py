@@ -9,11 +9,15 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bench.api_server import Server
 
+if TYPE_CHECKING:
+    from enhancer.engine import Enhancer
 
-def engine_enhancer():
+
+def engine_enhancer() -> Enhancer:
     import django
 
     django.setup()
@@ -23,7 +27,7 @@ def engine_enhancer():
     return get_enhancer(engine_config())
 
 
-def engine_once(enhancer, photo: bytes) -> float:
+def engine_once(enhancer: Enhancer, photo: bytes) -> float:
     from enhancer.engine import EnhanceOptions
 
     start = time.perf_counter()
@@ -48,8 +52,7 @@ def request_parts(srv: Server, user_id: str, repeat: int = 200) -> dict[str, flo
             function()
         return (time.process_time() - start) / repeat * 1000
 
-    meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in srv.headers.items()}
-    request = Request(RequestFactory().get("/", **meta))
+    request = Request(RequestFactory().get("/", headers=srv.headers))
     application = Application.objects.get(pk=srv.credentials["applicationId"])
     user = uuid.UUID(user_id)
 

@@ -84,7 +84,9 @@ def jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
 
 
-def _down_up(rgb: np.ndarray, factor: int, rng: np.random.Generator, noise: float, q: int):
+def _down_up(
+    rgb: np.ndarray, factor: int, rng: np.random.Generator, noise: float, q: int
+) -> np.ndarray:
     height, width = rgb.shape[:2]
     small_size = (max(1, round(width / factor)), max(1, round(height / factor)))
     small = cv2.resize(rgb, small_size, interpolation=cv2.INTER_AREA).astype(np.float32)
@@ -165,7 +167,9 @@ def cut_faces(
     return samples
 
 
-def enhance(engine: Enhancer, sample: Sample, rgb: np.ndarray):
+def enhance(
+    engine: Enhancer, sample: Sample, rgb: np.ndarray
+) -> tuple[np.ndarray, float, float, int]:
     """The engine's per-face path on `rgb` with the clean photo's landmarks."""
     alignment = align(sample.landmarks)
     plan = engine.plan_face(rgb, alignment, engine.config.fidelity)
@@ -195,7 +199,9 @@ def halo_pixels(sample: Sample, before: np.ndarray, after: np.ndarray) -> int:
     return count
 
 
-def score(sample: Sample, set_name: str, engines: tuple[Enhancer, Enhancer], seed: int):
+def score(
+    sample: Sample, set_name: str, engines: tuple[Enhancer, Enhancer], seed: int
+) -> tuple[Scores, list[np.ndarray]]:
     rng = np.random.default_rng(seed)
     degraded = DEGRADATIONS[set_name](sample.clean, rng)
     outputs = {"input": degraded, "sharpen": sharpen(degraded)}
@@ -249,11 +255,14 @@ def sheet(rows: list[tuple[str, list[np.ndarray]]], path: Path, height: int = 16
     Image.fromarray(np.concatenate(lines)).save(path)
 
 
-def run_set(set_name: str, samples: list[Sample], engines: tuple[Enhancer, Enhancer], out: Path):
+def run_set(
+    set_name: str, samples: list[Sample], engines: tuple[Enhancer, Enhancer], out: Path
+) -> list[Scores]:
     print(f"\n== {set_name} ({len(samples)} faces) ==")
     header = "face".ljust(20) + " native fed" + "".join(f" {m:>8}" for m in METHODS)
     print(header + "   SSIM:" + "".join(f" {m:>7}" for m in METHODS))
-    results, rows = [], []
+    results: list[Scores] = []
+    rows: list[tuple[str, list[np.ndarray]]] = []
     for number, sample in enumerate(samples):
         scores, tiles = score(sample, set_name, engines, seed=number)
         results.append(scores)

@@ -14,6 +14,7 @@ trivial-view reference):
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import statistics
@@ -27,7 +28,7 @@ from pathlib import Path
 import requests
 from PIL import Image, ImageDraw
 
-from bench.api_server import process_tree
+from bench.api_server import Server, process_tree
 from bench.wrk_rounds import Load, wrk
 
 START = "/api/v1/Image/FaceEnhancing/AdCreative"
@@ -56,11 +57,11 @@ def oversized_png(width: int = 8000, height: int = 6000) -> bytes:
     return buffer.getvalue()
 
 
-def _form(srv, name: str) -> dict[str, str]:
+def _form(srv: Server, name: str) -> dict[str, str]:
     return {"applicationId": srv.credentials["applicationId"], "userId": str(uuid.uuid4())}
 
 
-def post_image(srv, content: bytes, name: str) -> requests.Response:
+def post_image(srv: Server, content: bytes, name: str) -> requests.Response:
     return requests.post(
         srv.base + START,
         data=_form(srv, name),
@@ -70,7 +71,7 @@ def post_image(srv, content: bytes, name: str) -> requests.Response:
     )
 
 
-def refusal_ms(srv, repeat: int = 7) -> float:
+def refusal_ms(srv: Server, repeat: int = 7) -> float:
     """Median milliseconds to refuse an image over the pixel limit (400)."""
     content = oversized_png()
     times = []
@@ -115,7 +116,7 @@ class UploadMemory:
         return self.peak_mb - self.before_mb
 
 
-def upload_memory(srv, web_pid: int) -> UploadMemory:
+def upload_memory(srv: Server, web_pid: int) -> UploadMemory:
     content = big_png()
     pids = process_tree(web_pid)
     before = rss_mb(pids)
@@ -148,7 +149,7 @@ def upload_memory(srv, web_pid: int) -> UploadMemory:
     )
 
 
-def keep_worker_busy(srv, photo: bytes, jobs: int) -> None:
+def keep_worker_busy(srv: Server, photo: bytes, jobs: int) -> None:
     """Queue `jobs` 1 MP uploads and wait until the worker is running one."""
     user_id = str(uuid.uuid4())
     with requests.Session() as session:
@@ -161,10 +162,9 @@ def keep_worker_busy(srv, photo: bytes, jobs: int) -> None:
                 timeout=60,
             ).raise_for_status()
         deadline = time.monotonic() + 60
+        params: dict[str, str | int] = {"userId": user_id, "pageSize": 100}
         while time.monotonic() < deadline:
-            items = session.get(
-                srv.base + PROGRESS, params={"userId": user_id, "pageSize": 100}, timeout=10
-            ).json()["items"]
+            items = session.get(srv.base + PROGRESS, params=params, timeout=10).json()["items"]
             if any(item["status"] == "Processing" for item in items):
                 return
             time.sleep(0.2)
@@ -183,7 +183,7 @@ class WebLoad:
     memory: UploadMemory
 
 
-def measure(srv, photo: bytes, progress_url: str, args) -> WebLoad:
+def measure(srv: Server, photo: bytes, progress_url: str, args: argparse.Namespace) -> WebLoad:
     """The pollers read one process, as a client waiting for it."""
     busy = []
     jobs = max(4, args.duration // 2 + 2)  # ~2.5 s each: busy for all of the wrk run
@@ -206,7 +206,7 @@ def measure(srv, photo: bytes, progress_url: str, args) -> WebLoad:
     return WebLoad(busy, refusal_ms(srv), upload_memory(srv, srv.web_pid))
 
 
-def render(result: WebLoad, args) -> list[str]:
+def render(result: WebLoad, args: argparse.Namespace) -> list[str]:
     memory = result.memory
     lines = [
         "### Progress reads while the engine uses every core",

@@ -93,8 +93,8 @@ def wrk(
         text=True,
     ).stdout
     after = workers_cpu_seconds(web_pid) if web_pid else {}
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    count = int(re.search(r"(\d+) requests in", out).group(1))
+    rps = float(_found(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    count = int(_found(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     failed = (int(errors.group(1)) if errors else 0) + (
@@ -104,8 +104,16 @@ def wrk(
     return Load(name, rps, _latency(out, "50%"), _latency(out, "99%"), failed, cpu_ms)
 
 
+def _found(pattern: str, out: str) -> re.Match[str]:
+    """The line of wrk's output that `pattern` reads; wrk always prints it."""
+    match = re.search(pattern, out)
+    if match is None:
+        raise RuntimeError(f"wrk printed nothing matching {pattern!r}:\n{out}")
+    return match
+
+
 def _latency(out: str, percentile: str) -> float:
-    value, unit = re.search(rf"{percentile}\s+([\d.]+)(us|ms|s)\b", out).groups()
+    value, unit = _found(rf"{percentile}\s+([\d.]+)(us|ms|s)\b", out).groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
@@ -118,9 +126,16 @@ class Round:
         """Throughput of loads[index] over the trivial view's."""
         return self.loads[index].requests_per_second / self.loads[0].requests_per_second
 
+    def cpu_ms(self, index: int) -> float:
+        """loads[index]'s CPU per request (rounds() runs every load with web_pid)."""
+        cpu_ms = self.loads[index].cpu_ms
+        if cpu_ms is None:
+            raise ValueError(f"{self.loads[index].name} was run without web_pid")
+        return cpu_ms
+
     def cpu_ratio(self, index: int) -> float:
         """The trivial view's CPU per request over loads[index]'s: the share by CPU cost."""
-        return self.loads[0].cpu_ms / self.loads[index].cpu_ms
+        return self.cpu_ms(0) / self.cpu_ms(index)
 
 
 def rounds(srv: Server, user_id: str, process_id: str, args: argparse.Namespace) -> list[Round]:
@@ -169,7 +184,7 @@ def render(done: list[Round], args: argparse.Namespace) -> list[str]:
             cpu_share = f"{one_round.cpu_ratio(index):.0%}" if index else ""
             lines.append(
                 f"| {number} ({one_round.load_average:.1f}) | {item.name} "
-                f"| {item.requests_per_second:.0f} | {share} | {item.cpu_ms:.2f} ms "
+                f"| {item.requests_per_second:.0f} | {share} | {one_round.cpu_ms(index):.2f} ms "
                 f"| {cpu_share} | {item.p50_ms:.1f} ms | {item.p99_ms:.1f} ms | {item.errors} |"
             )
     one = statistics.median(r.ratio(1) for r in done)
@@ -184,9 +199,9 @@ def render(done: list[Round], args: argparse.Namespace) -> list[str]:
         f"By CPU per request: one process **{one_cpu:.0%}** "
         f"({_verdict(one_cpu, ONE_PROCESS_TARGET)}), a page of 20 **{page_cpu:.0%}** "
         f"({_verdict(page_cpu, PAGE_TARGET)}); the trivial view cost "
-        f"{statistics.median(r.loads[0].cpu_ms for r in done):.2f} ms, one process "
-        f"{statistics.median(r.loads[1].cpu_ms for r in done):.2f} ms, a page of 20 "
-        f"{statistics.median(r.loads[2].cpu_ms for r in done):.2f} ms (medians).",
+        f"{statistics.median(r.cpu_ms(0) for r in done):.2f} ms, one process "
+        f"{statistics.median(r.cpu_ms(1) for r in done):.2f} ms, a page of 20 "
+        f"{statistics.median(r.cpu_ms(2) for r in done):.2f} ms (medians).",
         "",
     ]
     return lines

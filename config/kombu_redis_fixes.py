@@ -93,6 +93,7 @@ def _reject_unless_closed(self: redis.QoS, delivery_tag: Any, requeue: bool = Fa
 
 
 def install() -> None:
+    # Patching kombu's Redis QoS methods in place is what this module is for.
     redis.QoS.restore_unacked = _restore_unacked_unless_closed  # type: ignore[method-assign]
     redis.QoS.ack = _ack_unless_closed  # type: ignore[method-assign]
     redis.QoS.reject = _reject_unless_closed  # type: ignore[method-assign]

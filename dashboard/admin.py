@@ -208,11 +208,11 @@ class TeamAdmin(admin.ModelAdmin):
 
     @admin.display(description="Members", ordering="member_count")
     def member_count(self, team: Team) -> int:
-        return team.member_count  # type: ignore[attr-defined]
+        return team.member_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description="Jobs", ordering="job_count")
     def job_count(self, team: Team) -> int:
-        return team.job_count  # type: ignore[attr-defined]
+        return team.job_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
 
 @admin.register(ApiConnection)

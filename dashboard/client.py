@@ -22,11 +22,14 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import IO, Any
+from types import TracebackType
+from typing import IO, Any, Self
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import MaxRetryError
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -133,13 +136,20 @@ class Download:
 
 
 class _Retry(Retry):
-    def increment(  # type: ignore[no-untyped-def]
-        self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None
-    ):
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
         wait = self.get_retry_after(response) if response is not None else None
         if wait is not None and wait > RETRY_AFTER_IN_REQUEST_MAX:
             # With raise_on_status=False urllib3 then returns this answer as it is.
-            raise MaxRetryError(_pool, url or "", error)
+            # urllib3's pools always pass themselves; Retry.increment raises alike.
+            raise MaxRetryError(_pool, url or "", error)  # type: ignore[arg-type]
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 

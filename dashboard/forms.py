@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -38,8 +39,8 @@ class UploadForm(forms.Form):
         help_text="The largest faces first; the rest of the picture is left as it is.",
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         # The cap is a setting, read when the form is made so that tests may change it.
         cap = settings.FACE_ENHANCER_MAX_FACE_COUNT
         field = self.fields["max_face_count"]
@@ -174,8 +175,8 @@ class ApiConnectionAdminForm(forms.ModelForm):
         model = ApiConnection
         fields = ("name", "base_url", "application_id", "api_key", "api_secret", "jwt_private_key")
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         creating = self.instance.pk is None
         for name in self.SECRETS:
             field = self.fields[name]
@@ -196,4 +197,4 @@ class ApiConnectionAdminForm(forms.ModelForm):
             for name in self.SECRETS:
                 if not self.cleaned_data.get(name):
                     self.cleaned_data[name] = getattr(stored, name)
-        super()._post_clean()  # type: ignore[misc]
+        super()._post_clean()  # type: ignore[misc]  # not declared by django-stubs (see above)

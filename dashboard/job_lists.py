@@ -221,6 +221,7 @@ def annotate_queue(jobs: list[Job]) -> None:
     """
     waiting = [job for job in jobs if job.status in IN_LINE]
     for job in jobs:
+        # queue_spot is for the templates only, not a model field.
         job.queue_spot = None  # type: ignore[attr-defined]
     if not waiting:
         return
@@ -236,7 +237,7 @@ def annotate_queue(jobs: list[Job]) -> None:
         place = places.get(job.pk)
         if place is not None:
             seconds = median * place if median is not None else None
-            job.queue_spot = QueueSpot(place, seconds)  # type: ignore[attr-defined]
+            job.queue_spot = QueueSpot(place, seconds)  # type: ignore[attr-defined]  # see above
 
 
 # --- Finished batches ---------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
@@ -350,7 +351,9 @@ class FaceEnhancerProcessAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def image_view(self, request: HttpRequest, process_id: uuid.UUID, kind: str) -> HttpResponse:
+    def image_view(
+        self, request: HttpRequest, process_id: uuid.UUID, kind: str
+    ) -> HttpResponseBase:
         """The upload (or a thumbnail of it), the result or the preview, to staff only."""
         if not self.has_view_permission(request):
             raise PermissionDenied

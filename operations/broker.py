@@ -45,7 +45,8 @@ def broker_restarted() -> bool:
     only re-sends what is still queued.
     """
     with current_app.pool.acquire(block=True) as connection:
-        client = connection.default_channel.client
+        # celery-types calls app.pool a ProducerPool; Celery's is a pool of Connections.
+        client = connection.default_channel.client  # type: ignore[attr-defined]
         run_id = client.info("server")["run_id"]
         previous = client.set(MARKER_KEY, run_id, get=True)
     if isinstance(previous, bytes):

@@ -12,9 +12,10 @@ import hmac
 import ipaddress
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -110,12 +111,12 @@ class FaceEnhancerCollector:
         return metric
 
 
-def _counts(queryset, field: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _counts(queryset: QuerySet[Any], field: str) -> dict[str, int]:
     return dict(queryset.order_by().values_list(field).annotate(n=Count("pk")))
 
 
 registry = CollectorRegistry(auto_describe=False)
-registry.register(FaceEnhancerCollector())  # type: ignore[arg-type]
+registry.register(FaceEnhancerCollector())
 
 
 def _from_allowed_network(request: HttpRequest) -> bool:

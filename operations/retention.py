@@ -61,7 +61,7 @@ def _purge_jobs(cutoff: datetime) -> int:
     old = Job.objects.filter(created_at__lt=cutoff).exclude(status__in=Job.ACTIVE)
     deleted = 0
     while batch := list(old.only("pk", "original", "result", "preview")[:BATCH]):
-        names = [f.name for job in batch for f in (job.original, job.result, job.preview) if f]
+        names = [f.name for job in batch for f in (job.original, job.result, job.preview) if f.name]
         with transaction.atomic():
             Job.objects.filter(pk__in=[job.pk for job in batch]).delete()
             transaction.on_commit(partial(_delete_files, names))

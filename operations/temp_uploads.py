@@ -46,7 +46,7 @@ class OwnedTemporaryUploadedFile(TemporaryUploadedFile):
         content_type: str | None,
         size: int | None,
         charset: str | None,
-        content_type_extra: dict[str, str] | None = None,
+        content_type_extra: dict[str, bytes] | None = None,
     ) -> None:
         _, ext = os.path.splitext(name)
         file = tempfile.NamedTemporaryFile(
@@ -58,11 +58,21 @@ class OwnedTemporaryUploadedFile(TemporaryUploadedFile):
 class OwnedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
     """TemporaryFileUploadHandler whose files say which process receives them."""
 
-    def new_file(self, *args: object, **kwargs: object) -> None:
+    def new_file(
+        self,
+        field_name: str,
+        file_name: str,
+        content_type: str,
+        content_length: int | None,
+        charset: str | None = None,
+        content_type_extra: dict[str, bytes] | None = None,
+    ) -> None:
         # The grandparent's bookkeeping only: the parent's would open a file too.
-        FileUploadHandler.new_file(self, *args, **kwargs)  # type: ignore[arg-type]
+        FileUploadHandler.new_file(
+            self, field_name, file_name, content_type, content_length, charset, content_type_extra
+        )
         self.file = OwnedTemporaryUploadedFile(
-            self.file_name, self.content_type, 0, self.charset, self.content_type_extra
+            file_name, content_type, 0, charset, content_type_extra
         )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.http import HttpResponse
 from django.urls import reverse_lazy
 
 login = auth_views.LoginView.as_view(
@@ -22,7 +24,7 @@ class _PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "registration/change_password.html"
     success_url = reverse_lazy("dashboard:jobs")
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         messages.success(self.request, "Your password was changed.")
         return super().form_valid(form)
 

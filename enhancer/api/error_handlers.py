@@ -96,13 +96,13 @@ class ProblemDetailsMiddleware:
         return problem_response(request, problem.status_code, str(problem.detail), problem.errors)
 
 
-def handler404(request: HttpRequest, exception: Exception | None = None):  # type: ignore[no-untyped-def]
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if wants_problem(request):
         return problem_response(request, status.HTTP_404_NOT_FOUND, "Nothing matches this URL.")
     return page_not_found(request, exception)
 
 
-def handler500(request: HttpRequest):  # type: ignore[no-untyped-def]
+def handler500(request: HttpRequest) -> HttpResponse:
     if wants_problem(request):
         return problem_response(
             request, 500, "The server failed to answer this request; it has been logged."

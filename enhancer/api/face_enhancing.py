@@ -8,6 +8,7 @@ application, and call enhancer.processing.run (writes) or enhancer.processing.se
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.http import FileResponse
@@ -16,9 +17,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from enhancer.api.face_enhancing_serializers import (
     CheckApplicationAllProgressesQuery,
@@ -73,14 +74,19 @@ class AlwaysJson(DefaultContentNegotiation):
     not be refused either.
     """
 
-    def select_renderer(self, request, renderers, format_suffix=None):  # type: ignore[no-untyped-def]
+    def select_renderer(
+        self,
+        request: Request,
+        renderers: Iterable[BaseRenderer],
+        format_suffix: str | None = None,
+    ) -> tuple[BaseRenderer, str]:
         # What every poll sends (the seed's `Accept: application/json`, or no
         # Accept at all) has one answer, the first renderer with its own media
         # type, which DRF reaches by parsing the header and ordering media types
         # on each request: 7% of a one-process read in process. Anything else
         # (parameters such as indent, other types, ?format=) is negotiated.
         accept = request.META.get("HTTP_ACCEPT")
-        first = renderers[0]
+        first = next(iter(renderers))  # DRF passes the view's list, never empty
         if (
             not format_suffix
             and not request.query_params.get(self.settings.URL_FORMAT_OVERRIDE)
@@ -90,10 +96,10 @@ class AlwaysJson(DefaultContentNegotiation):
         try:
             return super().select_renderer(request, renderers, format_suffix)
         except exceptions.NotAcceptable:
-            return renderers[0], renderers[0].media_type
+            return first, first.media_type
 
 
-class FaceEnhancingView(ApplicationAPIView, APIView):
+class FaceEnhancingView(ApplicationAPIView):
     content_negotiation_class = AlwaysJson
 
 
@@ -346,7 +352,11 @@ class DownloadView(FaceEnhancingView):
             file = stored.open("rb")
         except FileNotFoundError:
             raise ProblemError(404, "The image is no longer stored on the server.") from None
-        extension = "jpg" if low else stored.name.rsplit(".", 1)[-1]
+        if low:
+            extension = "jpg"
+        else:
+            assert stored.name is not None  # has_content: the result is a stored file
+            extension = stored.name.rsplit(".", 1)[-1]
         return FileResponse(
             file,
             as_attachment=True,

@@ -7,12 +7,18 @@ API nests more than a few levels, and Python's decoder recurses, so a body of
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import IO, TYPE_CHECKING, Any
 
+from django.utils.datastructures import MultiValueDict
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 from enhancer.api.problems import BODY, ProblemError
+
+if TYPE_CHECKING:
+    # The stubs' name for the immutable QueryDict a parsed form is.
+    from django.http.request import _ImmutableQueryDict
 
 MAX_JSON_DEPTH = 32
 
@@ -22,6 +28,7 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):
@@ -43,7 +50,12 @@ def _too_deep() -> ProblemError:
 
 
 class JSONParser(parsers.JSONParser):
-    def parse(self, stream, media_type=None, parser_context=None):  # type: ignore[no-untyped-def]
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:  # any JSON value: the views refuse what is not an object
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
@@ -56,7 +68,12 @@ class JSONParser(parsers.JSONParser):
 
 
 class MultiPartParser(parsers.MultiPartParser):
-    def parse(self, stream, media_type=None, parser_context=None):  # type: ignore[no-untyped-def]
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> parsers.DataAndFiles[_ImmutableQueryDict, MultiValueDict]:
         try:
             return super().parse(stream, media_type, parser_context)
         except ParseError as e:

@@ -88,8 +88,10 @@ def trace_id(request: HttpRequest | None) -> str:
         existing = getattr(request, "trace_id", None)
         if existing:
             return existing
-        request.trace_id = request.META.get("HTTP_X_REQUEST_ID") or uuid.uuid4().hex  # type: ignore[attr-defined]
-        return request.trace_id  # type: ignore[attr-defined]
+        new_id: str = request.META.get("HTTP_X_REQUEST_ID") or uuid.uuid4().hex
+        # Kept on the request so that every problem of one request has one id.
+        request.trace_id = new_id  # type: ignore[attr-defined]  # not an HttpRequest attribute
+        return new_id
     return uuid.uuid4().hex
 
 

@@ -40,8 +40,18 @@ class UploadLimit(FileUploadHandler):
         self._seen = 0
         self._passing = False
 
-    def new_file(self, field_name: str, *args: object, **kwargs: object) -> None:
-        super().new_file(field_name, *args, **kwargs)  # type: ignore[arg-type]
+    def new_file(
+        self,
+        field_name: str,
+        file_name: str,
+        content_type: str,
+        content_length: int | None,
+        charset: str | None = None,
+        content_type_extra: dict[str, bytes] | None = None,
+    ) -> None:
+        super().new_file(
+            field_name, file_name, content_type, content_length, charset, content_type_extra
+        )
         if field_name == self.expected_field:
             self._seen += 1
             self.repeated = self._seen > 1

@@ -13,6 +13,7 @@ import uuid
 
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from enhancer.api.problems import ProblemError
 from enhancer.auth.credentials import secret_matches
@@ -158,8 +159,8 @@ def require_own_application(request: ApiRequest, application_id: uuid.UUID) -> A
     return application
 
 
-class ApplicationAPIView:
-    """Mixin of every authenticated Face Enhancer API view."""
+class ApplicationAPIView(APIView):
+    """Base of every authenticated Face Enhancer API view."""
 
     authentication_classes = [ApplicationAuthentication]
     permission_classes = [IsApplication]

@@ -149,9 +149,13 @@ def token_claims(token: str, *, kind: str) -> dict[str, object]:
 
 def _verified(token: str, *, kind: str) -> tuple[dict[str, object], ApiCredential]:
     claims = token_claims(token, kind=kind)
+    credential_id, application_id = claims["cid"], claims["sub"]
+    if not isinstance(credential_id, int) or not isinstance(application_id, str):
+        # _encode writes an int and a str; only a token signed elsewhere differs.
+        raise InvalidToken("The token is not valid.")
     credential = (
         ApiCredential.objects.select_related("application")
-        .filter(pk=claims["cid"], application_id=claims["sub"])
+        .filter(pk=credential_id, application_id=application_id)
         .first()
     )
     if credential is None or not credential.is_active or not credential.application.is_active:

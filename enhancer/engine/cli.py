@@ -12,12 +12,16 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING
 
 from enhancer.engine.config import EngineConfig, EnhanceOptions
 from enhancer.engine.encoding import EXTENSIONS
 from enhancer.engine.errors import EngineError, InvalidOption
 from enhancer.engine.pipeline import get_enhancer
+
+if TYPE_CHECKING:
+    # sys.stdout, or a Django command's OutputWrapper: anything with write(str).
+    from _typeshed import SupportsWrite
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
 
 
-def run(args: argparse.Namespace, config: EngineConfig, out: TextIO, err: TextIO) -> int:
+def run(
+    args: argparse.Namespace, config: EngineConfig, out: SupportsWrite[str], err: SupportsWrite[str]
+) -> int:
     """Enhance one file as `args` says; returns the process exit status."""
     options = EnhanceOptions(
         aria_ratio=args.aria_ratio, max_face_count=args.max_face_count, fidelity=args.fidelity
@@ -86,8 +92,8 @@ def run(args: argparse.Namespace, config: EngineConfig, out: TextIO, err: TextIO
 
 def _fail(
     args: argparse.Namespace,
-    out: TextIO,
-    err: TextIO,
+    out: SupportsWrite[str],
+    err: SupportsWrite[str],
     message: str,
     kind: str,
     field: str | None = None,

@@ -12,6 +12,7 @@ import math
 import os
 from dataclasses import dataclass, fields
 from pathlib import PurePath
+from typing import TypeGuard
 
 from enhancer.engine.errors import InvalidOption
 
@@ -116,11 +117,11 @@ class EnhanceOptions:
             raise InvalidOption("fidelity", "fidelity must be a number from 0 to 1.")
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return (
         isinstance(value, int | float)
         and not isinstance(value, bool)
-        and math.isfinite(float(value))  # type: ignore[arg-type]
+        and math.isfinite(float(value))
     )
 
 
@@ -133,5 +134,5 @@ def _check_int(name: str, value: object, low: int, high: int | None) -> None:
 
 
 def _check_float(name: str, value: object, low: float, high: float) -> None:
-    if not _is_number(value) or not low <= float(value) <= high:  # type: ignore[arg-type]
+    if not _is_number(value) or not low <= float(value) <= high:
         raise InvalidOption(name, f"{name} must be a number from {low} to {high}.")

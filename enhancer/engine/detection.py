@@ -57,16 +57,20 @@ class FaceDetector:
         self._session: ort.InferenceSession | None = None
         self._lock = threading.Lock()
 
-    def variant(self, **changes: float) -> FaceDetector:
+    def variant(
+        self,
+        *,
+        threshold: float | None = None,
+        min_face_size: int | None = None,
+        max_side: int | None = None,
+    ) -> FaceDetector:
         """The same loaded model with other settings (threshold, min_face_size, max_side)."""
-        settings = {
-            "threshold": self.threshold,
-            "min_face_size": self.min_face_size,
-            "max_side": self.max_side,
-            "threads": self.threads,
-            **changes,
-        }
-        other = FaceDetector(**settings)  # type: ignore[arg-type]
+        other = FaceDetector(
+            threshold=self.threshold if threshold is None else threshold,
+            min_face_size=self.min_face_size if min_face_size is None else min_face_size,
+            max_side=self.max_side if max_side is None else max_side,
+            threads=self.threads,
+        )
         other._session = self.load()
         return other
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 import importlib.resources
 import os
 import threading
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from enhancer.engine.config import EngineConfig
 from enhancer.engine.errors import ModelUnavailable
+
+if TYPE_CHECKING:
+    import ncnn
 
 # Real-ESRGAN x4plus: 23 RRDB blocks; 17.9 M multiply-adds per input pixel.
 REALESRGAN_MACS_PER_PIXEL = 17.9e6
@@ -26,9 +29,12 @@ REALESRGAN_MACS_PER_PIXEL = 17.9e6
 class Restorer(Protocol):
     name: str
     scale: int
-    # True if restore() already honours fidelity (CodeFormer's `weight`), so
-    # the engine must not blend a second time.
-    applies_fidelity: bool
+
+    @property
+    def applies_fidelity(self) -> bool:
+        """True if restore() already honours fidelity (CodeFormer's `weight`), so
+        the engine must not blend a second time."""
+        ...
 
     def crop_size(self, native_size: float) -> int:
         """Side of the square crop to feed for a face spanning `native_size` pixels."""
@@ -59,7 +65,7 @@ class RealEsrganRestorer:
         self.max_input = max_input
         self.threads = threads
         self.bf16 = bf16
-        self._net: object | None = None
+        self._net: ncnn.Net | None = None
         self._lock = threading.Lock()
 
     def crop_size(self, native_size: float) -> int:
@@ -70,14 +76,14 @@ class RealEsrganRestorer:
     def load(self) -> None:
         self._load()
 
-    def _load(self) -> object:
+    def _load(self) -> ncnn.Net:
         if self._net is None:
             with self._lock:
                 if self._net is None:
                     self._net = self._create_net()
         return self._net
 
-    def _create_net(self) -> object:
+    def _create_net(self) -> ncnn.Net:
         _passive_openmp()
         import ncnn  # imported here: loading it costs ~0.1 s, and only workers need it
 
@@ -110,7 +116,7 @@ class RealEsrganRestorer:
         blob.substract_mean_normalize([], [1 / 255.0] * 3)
         # An extractor per call: they are cheap and the Net is shared between
         # threads, which ncnn supports as long as extractors are not.
-        extractor = net.create_extractor()  # type: ignore[attr-defined]
+        extractor = net.create_extractor()
         extractor.input("data", blob)
         status, output = extractor.extract("output")
         if status != 0:

@@ -61,7 +61,8 @@ class NotificationChannelForm(forms.ModelForm):
             self.fields[name].help_text = "RabbitMQ only (see the API's exchange and routingKey)."
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()  # a ModelForm's: asks for the unique checks, returns cleaned_data
+        data = self.cleaned_data
         if self.errors:
             return data
         adding = self.instance._state.adding

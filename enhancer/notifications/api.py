@@ -23,7 +23,6 @@ from typing import Any
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from enhancer.api.parameters import valid_query
 from enhancer.api.problems import ProblemError
@@ -89,7 +88,7 @@ def _list(request: ApiRequest, *, active_only: bool) -> Response:
     return Response(ChannelResponse(channels, many=True).data)
 
 
-class NotificationChannelsView(ApplicationAPIView, APIView):
+class NotificationChannelsView(ApplicationAPIView):
     @extend_schema(
         operation_id="createNotificationChannel",
         tags=[TAG],
@@ -132,7 +131,7 @@ class NotificationChannelsView(ApplicationAPIView, APIView):
         return _list(request, active_only=False)
 
 
-class ActiveNotificationChannelsView(ApplicationAPIView, APIView):
+class ActiveNotificationChannelsView(ApplicationAPIView):
     @extend_schema(
         operation_id="listActiveNotificationChannels",
         tags=[TAG],
@@ -144,7 +143,7 @@ class ActiveNotificationChannelsView(ApplicationAPIView, APIView):
         return _list(request, active_only=True)
 
 
-class NotificationChannelView(ApplicationAPIView, APIView):
+class NotificationChannelView(ApplicationAPIView):
     @extend_schema(
         operation_id="getNotificationChannel",
         tags=[TAG],
@@ -211,7 +210,7 @@ class NotificationChannelView(ApplicationAPIView, APIView):
         return Response(ChannelResponse(channel).data)
 
 
-class RotateSecretView(ApplicationAPIView, APIView):
+class RotateSecretView(ApplicationAPIView):
     @extend_schema(
         operation_id="rotateNotificationChannelSecret",
         tags=[TAG],
@@ -230,7 +229,7 @@ class RotateSecretView(ApplicationAPIView, APIView):
         return Response(ChannelWithSecretResponse(channel).data)
 
 
-class DeliveriesView(ApplicationAPIView, APIView):
+class DeliveriesView(ApplicationAPIView):
     @extend_schema(
         operation_id="listNotificationChannelDeliveries",
         tags=[TAG],

@@ -163,7 +163,8 @@ def publish(
     try:
         channel = connection.channel()
         # With `mandatory`, a message no queue takes comes back before the ack.
-        channel.events["basic_return"].add(
+        # amqp-stubs' Channel lacks `events` (amqp's Channel.__init__ sets it).
+        channel.events["basic_return"].add(  # type: ignore[attr-defined]
             lambda exc, exchange, routing_key, message: returned.append(str(exc))
         )
         message = amqp.Message(

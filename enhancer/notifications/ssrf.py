@@ -152,6 +152,7 @@ class _GuardedConnectionMixin:
         try:
             addresses = permitted_addresses(self._dns_host, self.port)
         except socket.gaierror as e:
+            # The mixin is only ever mixed into urllib3's HTTP(S)Connection.
             raise NameResolutionError(self.host, self, e) from e  # type: ignore[arg-type]
         last_error: OSError | None = None
         for address in addresses:
@@ -170,7 +171,7 @@ class _GuardedConnectionMixin:
             except OSError as e:
                 last_error = e
         raise NewConnectionError(
-            self,  # type: ignore[arg-type]
+            self,  # type: ignore[arg-type]  # an HTTP(S)Connection: see the mixin's users
             f"Failed to establish a new connection: {last_error}",
         ) from last_error
 

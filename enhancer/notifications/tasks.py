@@ -21,7 +21,8 @@ from enhancer.notifications.deliveries import (
 # Retries are not Celery's: the attempt count lives on the delivery row (the
 # admin's "send again" resets it, the sweeps re-drive it) and the time of the
 # next attempt is recorded there, so the row, not the message, decides.
-@shared_task(
+# celery-types wants int time limits; Celery and billiard take float seconds.
+@shared_task(  # type: ignore[call-overload]
     name=enqueue.DELIVER_WEBHOOK,
     ignore_result=True,
     soft_time_limit=attempt_time_limit(),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Model, QuerySet
+from django.db.models import Field, ForeignObjectRel, Model, QuerySet
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 
@@ -113,6 +113,11 @@ class ModelSelect:
         self.fields = list(model._meta.concrete_fields)
         self.attnames = [f.attname for f in self.fields]
         self.columns = [f.get_col(model._meta.db_table) for f in self.fields]
+        # Meta.ordering (field names, "-" for descending), else the primary key.
+        ordering = model._meta.ordering or [model._meta.pk.name]
+        self.ordering = [name for name in ordering if isinstance(name, str)]
+        if len(self.ordering) != len(ordering):
+            raise TypeError(f"{model.__name__} is ordered by an expression, not by fields")
         self._converters: weakref.WeakKeyDictionary[Any, list[list[Callable]]] = (
             weakref.WeakKeyDictionary()
         )
@@ -120,9 +125,9 @@ class ModelSelect:
     def sql(self, where: str, order_by: Sequence[str], *, limit: bool = False) -> str:
         quote = connection.ops.quote_name
         table = quote(self.model._meta.db_table)
-        columns = ", ".join(f"{table}.{quote(f.column)}" for f in self.fields)
+        columns = ", ".join(f"{table}.{quote(_column(f))}" for f in self.fields)
         order = ", ".join(
-            f"{table}.{quote(self.model._meta.get_field(name.lstrip('-')).column)}"
+            f"{table}.{quote(_column(self.model._meta.get_field(name.lstrip('-'))))}"
             + (" DESC" if name.startswith("-") else " ASC")
             for name in order_by
         )
@@ -132,13 +137,13 @@ class ModelSelect:
 
     def column(self, name: str) -> str:
         quote = connection.ops.quote_name
-        return (
-            f"{quote(self.model._meta.db_table)}.{quote(self.model._meta.get_field(name).column)}"
-        )
+        field = self.model._meta.get_field(name)
+        return f"{quote(self.model._meta.db_table)}.{quote(_column(field))}"
 
-    def param(self, name: str, value: object) -> object:
-        model_field = self.model._meta.get_field(name)
-        target = getattr(model_field, "target_field", model_field)  # a foreign key's
+    def param(self, name: str, value: object) -> Any:
+        """`value` as the database adapter takes it for column `name` (type per backend)."""
+        model_field = _concrete(self.model._meta.get_field(name))
+        target: Field = getattr(model_field, "target_field", model_field)  # a foreign key's
         return target.get_db_prep_value(value, connection)
 
     def instances(self, rows: list[tuple]) -> list[Any]:
@@ -177,12 +182,24 @@ class ModelSelect:
             made.append(instance)
         return made
 
-    def rows(self, where: str, params: list[object]) -> list[Any]:
-        """The instances matching `where` (columns from column(), values as %s)."""
+    def rows(self, where: str, params: list[Any]) -> list[Any]:
+        """The instances matching `where` (columns from column(), values from param())."""
         with connection.cursor() as cursor:
-            order = self.model._meta.ordering or [self.model._meta.pk.name]
-            cursor.execute(self.sql(where, order), params)
+            cursor.execute(self.sql(where, self.ordering), params)
             return self.instances(cursor.fetchall())
+
+
+def _concrete(field: Field | ForeignObjectRel) -> Field:
+    if not isinstance(field, Field):
+        raise TypeError(f"{field} is a relation's reverse side, not a field of this model")
+    return field
+
+
+def _column(field: Field | ForeignObjectRel) -> str:
+    column = _concrete(field).column
+    if column is None:
+        raise TypeError(f"{field} has no column of its own")
+    return column
 
 
 _PROCESSES = ModelSelect(FaceEnhancerProcess)
@@ -206,7 +223,7 @@ def progress_page(
             params.append(_PROCESSES.param(name, value))
     where = " AND ".join(conditions)
     start = (page - 1) * page_size
-    order = FaceEnhancerProcess._meta.ordering
+    order = _PROCESSES.ordering
     with connection.cursor() as cursor:
         cursor.execute(_PROCESSES.sql(where, order, limit=True), [*params, page_size, start])
         items: list[FaceEnhancerProcess] = _PROCESSES.instances(cursor.fetchall())
@@ -220,7 +237,7 @@ def progress_page(
         if items:
             ids = [_TASKS.param("process", item.id) for item in items]
             marks = ", ".join(["%s"] * len(ids))
-            sql = _TASKS.sql(f"{_TASKS.column('process')} IN ({marks})", RenderTask._meta.ordering)
+            sql = _TASKS.sql(f"{_TASKS.column('process')} IN ({marks})", _TASKS.ordering)
             cursor.execute(sql, ids)
             for task in _TASKS.instances(cursor.fetchall()):
                 tasks[task.process_id].append(task)
