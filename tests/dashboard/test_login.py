@@ -1,15 +1,9 @@
 """Accounts: log in, log out (POST only), password change, and the no-team state."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
-
-from tests.dashboard.pages import member, member_client, team  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -89,9 +83,8 @@ def test_password_change_needs_a_login(client):
     assert response["Location"].startswith(reverse("dashboard:login"))
 
 
-def test_a_user_without_a_team_is_told_to_ask_an_admin(client):
-    user = get_user_model().objects.create_user("carol", password="pw-carol-123")
-    client.force_login(user)
+def test_a_user_without_a_team_is_told_to_ask_an_admin(client, charlie):
+    client.force_login(charlie)
 
     response = client.get(reverse("dashboard:jobs"))
 
