@@ -90,7 +90,9 @@ def test_a_user_without_a_team_is_told_to_ask_an_admin(client, charlie):
 
     assert response.status_code == 403
     assert b"Ask an admin to add you to a team" in response.content
-    assert client.get(reverse("dashboard:upload")).status_code == 403
+    upload = client.get(reverse("dashboard:upload"))
+    assert upload.status_code == 403
+    assert b"Ask an admin to add you to a team" in upload.content
 
 
 def test_the_admin_keeps_its_own_password_change_page(admin_client):
