@@ -7,8 +7,8 @@ REDIS_URL. A real Celery worker process is started on the same broker and the
 same test database when a test asks for `celery_worker_process`.
 
 The people tests are written about (alice, bob, charlie) are described in
-tests/people.py; `charlie` is here, alice's and bob's applications are in
-tests/api/conftest.py. Waits go through `wait_until`.
+tests/people.py; their fixtures are here, for the API's, the operations' and
+the dashboard's tests alike. Waits go through `wait_until`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ import pytest
 from django.conf import settings
 
 from config.celery import app as celery_app
-from tests.people import user_named
+from enhancer.auth.credentials import IssuedCredential
+from tests.people import application_of, credential_headers, user_named
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -68,6 +69,26 @@ def _heartbeat_inside_the_test_transaction(request: pytest.FixtureRequest) -> It
         yield
     finally:
         settings.FACE_ENHANCING_HEARTBEAT_INTERVAL = saved
+
+
+@pytest.fixture
+def alice(db) -> IssuedCredential:
+    return application_of("alice")
+
+
+@pytest.fixture
+def bob(db) -> IssuedCredential:
+    return application_of("bob")
+
+
+@pytest.fixture
+def alice_headers(alice) -> dict[str, str]:
+    return credential_headers(alice)
+
+
+@pytest.fixture
+def bob_headers(bob) -> dict[str, str]:
+    return credential_headers(bob)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
-"""Fixtures of the API's tests: alice's and bob's applications and their request
-headers (the people are described in tests/people.py), media storage in a
-temporary folder, a webhook receiver, a fake DNS table, and the task messages
-the code sends."""
+"""Fixtures of the API's tests: media storage in a temporary folder, a webhook
+receiver, a fake DNS table, and the task messages the code sends. alice's and
+bob's applications and their headers are in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -14,45 +13,7 @@ from typing import Any
 import pytest
 
 from config.celery import app as celery_app
-from enhancer.auth.credentials import IssuedCredential
-from enhancer.auth.tokens import token_pair_issue
 from tests.api.webhook_receiver import FakeDns, Receiver, running_receiver
-from tests.people import application_of
-
-
-def credential_headers(issued: IssuedCredential) -> dict[str, str]:
-    """The headers AdCreative's documentation tells a client to send.
-
-    Plain header names: they work with Django's test client (`headers=`) and
-    with `requests` alike.
-    """
-    pair = token_pair_issue(credential=issued.credential)
-    return {
-        "Authorization": f"Bearer {pair.access_token}",
-        "x-api-key": issued.api_key,
-        "x-api-secret": issued.api_secret,
-        "Accept": "application/json",
-    }
-
-
-@pytest.fixture
-def alice(db) -> IssuedCredential:
-    return application_of("alice")
-
-
-@pytest.fixture
-def bob(db) -> IssuedCredential:
-    return application_of("bob")
-
-
-@pytest.fixture
-def alice_headers(alice) -> dict[str, str]:
-    return credential_headers(alice)
-
-
-@pytest.fixture
-def bob_headers(bob) -> dict[str, str]:
-    return credential_headers(bob)
 
 
 @pytest.fixture

@@ -29,8 +29,8 @@ from schemathesis.core.failures import FailureGroup
 from enhancer.auth.credentials import application_create
 from enhancer.models import ProcessStatus
 from enhancer.notifications.services import channel_create
-from tests.api.conftest import credential_headers
 from tests.api.face_enhancing_support import make_process
+from tests.people import credential_headers
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("media")]
 

@@ -1,4 +1,5 @@
-"""Debian's Chromium driven by Playwright, for the browser tests.
+"""Debian's Chromium driven by Playwright, for the browser tests (the fixture
+`chromium` is in tests/dashboard/conftest.py).
 
 No browser is downloaded: the tests use /usr/bin/chromium (`apt-get install
 chromium`). Without it a browser test is skipped, unless REQUIRE_BROWSER=1
@@ -8,43 +9,11 @@ in test-artifacts/.
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@pytest.fixture
-def chromium(monkeypatch) -> Iterator[object]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: apt-get install chromium"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls
-    # of the test between browser steps are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:

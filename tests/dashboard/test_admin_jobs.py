@@ -1,8 +1,5 @@
 """Admin monitoring: jobs (filters, search, thumbnails, actions), teams, write-only secrets."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import uuid
@@ -12,7 +9,6 @@ from django.urls import reverse
 
 from dashboard.models import ApiConnection, Job, Membership
 from tests.dashboard.factories import job_for
-from tests.dashboard.pages import member, submitted, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:dashboard_job_changelist"

@@ -1,8 +1,5 @@
 """A notice on My jobs when the batch of photos one uploaded is done."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import uuid
@@ -14,7 +11,6 @@ from django.utils import timezone
 
 from dashboard.models import Job
 from tests.dashboard.factories import image_bytes, job_for
-from tests.dashboard.pages import member, member_client, submitted, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

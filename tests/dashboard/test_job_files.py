@@ -1,8 +1,5 @@
 """The files of a job: served through views, only to members of the job's team."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import io
@@ -12,13 +9,21 @@ from django.urls import reverse
 from PIL import Image
 
 from tests.dashboard.factories import job_for
-from tests.dashboard.pages import member, member_client, outsider, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 
 def body(response) -> bytes:
     return b"".join(response.streaming_content)
+
+
+def is_the_not_found_page(response) -> bool:
+    """The dashboard's own 404 page, and none of the job's bytes."""
+    return (
+        response.status_code == 404
+        and response["Content-Type"].startswith("text/html")
+        and b"This page doesn't exist" in response.content
+    )
 
 
 def test_images_are_served_inline_with_their_real_content_type(member_client, member):
@@ -50,7 +55,7 @@ def test_another_team_gets_nothing(client, member, outsider):
     client.force_login(outsider.user)
 
     for kind in ("original", "result", "preview"):
-        assert client.get(reverse("dashboard:job-file", args=[job.pk, kind])).status_code == 404
+        assert is_the_not_found_page(client.get(reverse("dashboard:job-file", args=[job.pk, kind])))
 
 
 def test_strangers_are_sent_to_log_in(client, member):
@@ -65,12 +70,9 @@ def test_strangers_are_sent_to_log_in(client, member):
 def test_a_result_that_does_not_exist_yet_is_not_found(member_client, member):
     job = job_for(member)
 
-    assert (
-        member_client.get(reverse("dashboard:job-file", args=[job.pk, "result"])).status_code == 404
-    )
-    assert (
-        member_client.get(reverse("dashboard:job-file", args=[job.pk, "secret"])).status_code == 404
-    )
+    for kind in ("result", "secret"):
+        response = member_client.get(reverse("dashboard:job-file", args=[job.pk, kind]))
+        assert is_the_not_found_page(response)
 
 
 def test_staff_may_see_every_teams_files_for_the_admins_thumbnails(member, admin_client):
@@ -87,4 +89,7 @@ def test_staff_may_see_every_teams_files_for_the_admins_thumbnails(member, admin
 def test_media_files_have_no_public_url(member_client, member):
     job = job_for(member, done=True)
 
-    assert member_client.get("/media/" + job.result.name).status_code == 404
+    response = member_client.get("/media/" + job.result.name)
+
+    assert is_the_not_found_page(response)
+    assert job.result.storage.exists(job.result.name)  # stored, but not served from there

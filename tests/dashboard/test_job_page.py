@@ -1,8 +1,5 @@
 """The job page: comparison, faces, parameters, downloads, retry and cancel."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import uuid
@@ -12,13 +9,6 @@ from django.urls import reverse
 
 from dashboard.models import Job
 from tests.dashboard.factories import job_for
-from tests.dashboard.pages import (  # noqa: F401 - fixtures
-    member,
-    member_client,
-    outsider,
-    submitted,
-    team,
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -84,25 +74,27 @@ def test_a_failed_job_shows_why_and_can_be_retried(
     assert "photo.jpg is being sent again." in html
 
 
-def test_retry_and_cancel_are_posts(member_client, member):
+def test_retry_and_cancel_are_posts(member_client, member, submitted):
     job = job_for(member, status=Job.Status.FAILED)
-    assert member_client.get(reverse("dashboard:job-retry", args=[job.pk])).status_code == 405
-    assert member_client.get(reverse("dashboard:job-cancel", args=[job.pk])).status_code == 405
+
+    for action in ("dashboard:job-retry", "dashboard:job-cancel"):
+        response = member_client.get(reverse(action, args=[job.pk]))
+        assert response.status_code == 405 and response["Allow"] == "POST"
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and submitted == []
 
 
-def test_a_teammate_may_follow_the_job(client, member):
-    from django.contrib.auth import get_user_model
-
-    from dashboard.models import Membership
-
-    job = job_for(member)
-    dave = get_user_model().objects.create_user("dave", password="pw-dave-123")
-    Membership.objects.create(team=member.team, user=dave)
-    client.force_login(dave)
+def test_a_teammate_may_follow_the_job(client, member, teammate):
+    job = job_for(member, status=Job.Status.PROCESSING, progress=30)
+    client.force_login(teammate.user)
 
     response = client.get(reverse("dashboard:job", args=[job.pk]))
+
     assert response.status_code == 200
-    assert "photo.jpg" in response.content.decode()
+    html = response.content.decode()
+    assert "photo.jpg" in html and 'value="30"' in html
+    assert reverse("dashboard:job-file", args=[job.pk, "original"]) in html
 
 
 def test_another_teams_job_is_not_found(client, member, outsider):

@@ -1,8 +1,7 @@
 """In Chromium: paging and filters on My jobs and the Team page, select all finished for
 the ZIP, dragging on the comparison image, and the admin's process list at 1280 and 390 px."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811, RUF001 (the pages' own dashes and arrows)
+# ruff: noqa: RUF001 (the pages' own dashes and arrows)
 
 from __future__ import annotations
 
@@ -11,16 +10,14 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import timezone
 
-from dashboard.models import ApiConnection, Job, Membership
+from dashboard.models import ApiConnection, Job
 from enhancer.models import ProcessStatus
 from tests.api.face_enhancing_support import make_process
 from tests.dashboard.browser import log_in, screenshot
 from tests.dashboard.factories import job_for
-from tests.dashboard.pages import member, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -132,17 +129,14 @@ def test_dragging_on_the_comparison_image_moves_the_divider(chromium, live_serve
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_team_page_filters_by_member_and_names_the_application(
-    chromium, live_server, member, alice, settings, tmp_path, width
+    chromium, live_server, member, teammate, alice, settings, tmp_path, width
 ):
     from playwright.sync_api import expect
 
     cache.clear()
     settings.MEDIA_ROOT = tmp_path / "media"
     ApiConnection.objects.filter(pk=member.team.connection_id).update(base_url=live_server.url)
-    dave = Membership.objects.create(
-        team=member.team, user=get_user_model().objects.create_user("dave")
-    )
-    for who, name in ((member, "alices.jpg"), (dave, "daves.jpg")):
+    for who, name in ((member, "alices.jpg"), (teammate, "daves.jpg")):
         process = make_process(
             alice.application, user_id=who.user_guid, status=ProcessStatus.COMPLETED
         )

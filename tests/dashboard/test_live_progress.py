@@ -1,8 +1,5 @@
 """The polling endpoints: small JSON, a fragment only when it changed, fast while busy."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import pytest
@@ -11,7 +8,6 @@ from django.urls import reverse
 from dashboard.models import Job
 from tests.dashboard.browser import log_in, screenshot
 from tests.dashboard.factories import job_for
-from tests.dashboard.pages import member, member_client, outsider, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -72,10 +68,14 @@ def test_the_job_endpoint_shows_the_comparison_once_done(member_client, member):
 
 
 def test_another_teams_job_is_not_found(client, member, outsider):
-    job = job_for(member)
+    job = job_for(member, "alices-portrait.jpg", status=Job.Status.PROCESSING, progress=30)
     client.force_login(outsider.user)
 
-    assert client.get(reverse("dashboard:live-job", args=[job.pk])).status_code == 404
+    response = client.get(reverse("dashboard:live-job", args=[job.pk]))
+
+    assert response.status_code == 404
+    assert b"This page doesn't exist" in response.content
+    assert b"alices-portrait.jpg" not in response.content
 
 
 def test_live_answers_are_never_cached(member_client, member):

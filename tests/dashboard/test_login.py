@@ -1,15 +1,9 @@
 """Accounts: log in, log out (POST only), password change, and the no-team state."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
-
-from tests.dashboard.pages import member, member_client, team  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -89,15 +83,16 @@ def test_password_change_needs_a_login(client):
     assert response["Location"].startswith(reverse("dashboard:login"))
 
 
-def test_a_user_without_a_team_is_told_to_ask_an_admin(client):
-    user = get_user_model().objects.create_user("carol", password="pw-carol-123")
-    client.force_login(user)
+def test_a_user_without_a_team_is_told_to_ask_an_admin(client, charlie):
+    client.force_login(charlie)
 
     response = client.get(reverse("dashboard:jobs"))
 
     assert response.status_code == 403
     assert b"Ask an admin to add you to a team" in response.content
-    assert client.get(reverse("dashboard:upload")).status_code == 403
+    upload = client.get(reverse("dashboard:upload"))
+    assert upload.status_code == 403
+    assert b"Ask an admin to add you to a team" in upload.content
 
 
 def test_the_admin_keeps_its_own_password_change_page(admin_client):

@@ -1,8 +1,5 @@
 """My jobs: the member's own jobs, newest first, with status, progress and thumbnails."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import uuid
@@ -14,10 +11,9 @@ from django.utils import timezone
 
 from dashboard import job_steps
 from dashboard.client import FaceEnhancerClient
-from dashboard.models import Job, Membership
+from dashboard.models import Job
 from tests.dashboard.browser import log_in, screenshot
 from tests.dashboard.factories import job_for
-from tests.dashboard.pages import member, member_client, outsider, team  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -44,11 +40,9 @@ def test_the_members_jobs_newest_first_with_status_and_progress(member_client, m
     assert html.count('name="jobs"') == 1
 
 
-def test_other_members_and_other_teams_jobs_are_not_listed(member_client, member, outsider):
-    teammate = Membership.objects.create(
-        team=member.team,
-        user=type(member.user).objects.create_user("dave", password="pw-dave-123"),
-    )
+def test_other_members_and_other_teams_jobs_are_not_listed(
+    member_client, member, teammate, outsider
+):
     job_for(teammate, "daves.jpg")
     job_for(outsider, "bobs.jpg")
     job_for(member, "mine.jpg")

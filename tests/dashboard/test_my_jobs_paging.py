@@ -1,9 +1,6 @@
 """My jobs carries a team's volume: pages of 24, search by file name, filter by state,
 and the live poll keeps the query."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,7 +12,6 @@ from django.utils import timezone
 from dashboard.job_lists import PAGE_SIZE
 from dashboard.models import Job
 from tests.dashboard.factories import job_for
-from tests.dashboard.pages import member, member_client, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

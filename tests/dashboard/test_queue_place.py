@@ -1,8 +1,5 @@
 """Queued jobs show their place in line and an estimate from recent durations."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,9 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.job_lists import QueueSpot, ordinal
-from dashboard.models import Job, Membership
+from dashboard.models import Job
 from tests.dashboard.factories import job_for
-from tests.dashboard.pages import member, member_client, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -34,11 +30,10 @@ def _queued(membership, name: str, minutes_ago: int) -> Job:
     return job
 
 
-def test_the_line_counts_every_member_and_the_estimate_is_the_median(member_client, member):
+def test_the_line_counts_every_member_and_the_estimate_is_the_median(
+    member_client, member, teammate
+):
     _finished(member, [50, 60, 70, 600])  # median 65 s
-    teammate = Membership.objects.create(
-        team=member.team, user=type(member.user).objects.create_user("dave")
-    )
     _queued(teammate, "daves-first.jpg", 30)
     _queued(member, "mine-second.jpg", 20)
     _queued(teammate, "daves-third.jpg", 10)

@@ -1,22 +1,12 @@
 """Retry failed jobs from My jobs, without the admin: the selected ones or all of them."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
 
-from dashboard.models import Job, Membership
+from dashboard.models import Job
 from tests.dashboard.factories import job_for
-from tests.dashboard.pages import (  # noqa: F401
-    member,
-    member_client,
-    outsider,
-    submitted,
-    team,
-)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 URL = reverse("dashboard:jobs-retry-failed")
@@ -48,11 +38,10 @@ def test_the_selected_failed_jobs_are_sent_again(member_client, member, submitte
     assert [str(args[0]) for args in submitted] == [str(one.pk)]
 
 
-def test_all_failed_jobs_of_the_member_and_no_one_elses(member_client, member, outsider, submitted):
+def test_all_failed_jobs_of_the_member_and_no_one_elses(
+    member_client, member, teammate, outsider, submitted
+):
     mine = [job_for(member, f"{n}.jpg", status=Job.Status.FAILED) for n in range(3)]
-    teammate = Membership.objects.create(
-        team=member.team, user=type(member.user).objects.create_user("dave")
-    )
     daves = job_for(teammate, "daves.jpg", status=Job.Status.FAILED)
     bobs = job_for(outsider, "bobs.jpg", status=Job.Status.FAILED)
 

@@ -1,8 +1,5 @@
 """The staff summary: counts by status, queue depths, recent failures, processing times."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import uuid
@@ -15,7 +12,6 @@ from django.utils import timezone
 from dashboard import selectors
 from dashboard.models import Job
 from tests.dashboard.factories import job_for
-from tests.dashboard.pages import member, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,6 @@
 """The Team page: filters by file name, state and member, pages, and the application's
 name (not its raw UUID) for members."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import re
@@ -17,7 +14,6 @@ from dashboard.models import ApiConnection, Membership
 from enhancer.models import ProcessStatus
 from tests.api.face_enhancing_support import make_process
 from tests.dashboard.factories import job_for
-from tests.dashboard.pages import member, member_client, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,11 +32,9 @@ def _rows(html: str) -> int:
 
 
 def test_filters_by_name_state_and_member_and_the_live_poll_keeps_them(
-    api_team, member, member_client, alice
+    api_team, member, member_client, alice, teammate
 ):
-    dave = Membership.objects.create(
-        team=member.team, user=get_user_model().objects.create_user("dave")
-    )
+    dave = teammate
     for who, name, status in (
         (member, "alice-beach.jpg", ProcessStatus.COMPLETED),
         (dave, "dave-beach.jpg", ProcessStatus.COMPLETED),

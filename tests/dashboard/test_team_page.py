@@ -1,8 +1,5 @@
 """The Team page: the application's processes from the real API, joined with our jobs."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import time
@@ -18,7 +15,6 @@ from enhancer.models import ProcessStatus
 from tests.api.face_enhancing_support import make_process
 from tests.dashboard.browser import log_in, screenshot
 from tests.dashboard.factories import job_for
-from tests.dashboard.pages import member, member_client, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,8 +1,5 @@
 """The upload page: several images, validated by their bytes; refusals leave nothing behind."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import io
@@ -16,13 +13,6 @@ from PIL import Image
 from dashboard.models import Job
 from tests.dashboard.browser import log_in, screenshot
 from tests.dashboard.factories import image_bytes
-from tests.dashboard.pages import (  # noqa: F401 - fixtures
-    media_root,
-    member,
-    member_client,
-    submitted,
-    team,
-)
 
 pytestmark = pytest.mark.django_db
 JSON = {"Accept": "application/json"}

@@ -6,9 +6,6 @@ broker when the dashboard's worker submits the job (the API answers 503 with
 Retry-After; the worker shows the job waiting and tries again later).
 """
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 from datetime import timedelta
@@ -25,7 +22,6 @@ from dashboard.services import API_QUEUE_DOWN, OUR_QUEUE_DOWN, jobs_sweep
 from tests.api.face_enhancing_support import image_bytes as portrait
 from tests.conftest import use_broker, wait_until
 from tests.dashboard.factories import image_bytes, job_for, member_of, team_for
-from tests.dashboard.pages import media_root, member, member_client, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 JSON = {"Accept": "application/json"}

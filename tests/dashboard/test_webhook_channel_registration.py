@@ -19,8 +19,8 @@ from dashboard.models import ApiConnection, Job
 from dashboard.notification_channel import receiver_url
 from enhancer.notifications.models import NotificationChannel
 from enhancer.notifications.services import channel_create
-from tests.api.conftest import credential_headers
 from tests.dashboard.factories import job_for
+from tests.people import credential_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

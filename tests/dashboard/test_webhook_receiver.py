@@ -168,13 +168,18 @@ def test_a_process_of_another_client_is_acknowledged_and_ignored(client, job):
     assert job.status == Job.Status.PROCESSING
 
 
-def test_an_unknown_connection_is_404(client, db):
-    assert (
-        client.post(
-            "/webhooks/face-enhancer/999999", "{}", content_type="application/json"
-        ).status_code
-        == 404
+def test_an_unknown_connection_is_404(client, job):
+    body = json.dumps(_message(job, "ImageFaceEnhancingTaskCompleted", IsSuccessful=True))
+    headers = sign_headers(secrets=[SECRET], msg_id=f"msg_{uuid.uuid4().hex}", body=body)
+
+    response = client.post(
+        "/webhooks/face-enhancer/999999", body, content_type="application/json", headers=headers
     )
+
+    assert response.status_code == 404
+    assert b"This page doesn't exist" in response.content
+    job.refresh_from_db()
+    assert job.status == Job.Status.PROCESSING
 
 
 def test_a_completion_names_the_task_when_the_start_answer_did_not(

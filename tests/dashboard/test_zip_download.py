@@ -1,8 +1,5 @@
 """A ZIP of the selected completed results, only of the member's team."""
 
-# Fixtures come from tests/dashboard/pages.py: test arguments shadow their imports.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import io
@@ -13,7 +10,6 @@ from django.urls import reverse
 
 from dashboard.models import Job
 from tests.dashboard.factories import job_for
-from tests.dashboard.pages import member, member_client, outsider, team  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
