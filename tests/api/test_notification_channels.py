@@ -1,7 +1,7 @@
 """/api/v1/NotificationChannel: every endpoint, every status, and isolation between applications.
 
-One file per endpoint, as the other API tests: its five operations and their
-refusals make it a little over 400 lines.
+One file per endpoint, as the other API tests: its five paths, their methods and
+their refusals make it a little over 400 lines.
 """
 
 from __future__ import annotations
