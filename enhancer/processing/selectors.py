@@ -121,8 +121,20 @@ class ModelSelect:
         self._converters: weakref.WeakKeyDictionary[Any, list[list[Callable]]] = (
             weakref.WeakKeyDictionary()
         )
+        # Statements and column names by (database vendor, arguments): the
+        # same ones on every poll (the code's own conditions; an IN list per
+        # page length, at most the largest page), and writing them again,
+        # quoting each column, was about 0.1 ms of a one-process read.
+        self._texts: dict[tuple[object, ...], str] = {}
 
     def sql(self, where: str, order_by: Sequence[str], *, limit: bool = False) -> str:
+        key = (connection.vendor, where, tuple(order_by), limit)
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = self._sql(where, order_by, limit=limit)
+        return text
+
+    def _sql(self, where: str, order_by: Sequence[str], *, limit: bool) -> str:
         quote = connection.ops.quote_name
         table = quote(self.model._meta.db_table)
         columns = ", ".join(f"{table}.{quote(_column(f))}" for f in self.fields)
@@ -136,9 +148,14 @@ class ModelSelect:
         return f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {order}{tail}"  # noqa: S608
 
     def column(self, name: str) -> str:
-        quote = connection.ops.quote_name
-        field = self.model._meta.get_field(name)
-        return f"{quote(self.model._meta.db_table)}.{quote(_column(field))}"
+        key = (connection.vendor, name)
+        text = self._texts.get(key)
+        if text is None:
+            quote = connection.ops.quote_name
+            field = self.model._meta.get_field(name)
+            text = f"{quote(self.model._meta.db_table)}.{quote(_column(field))}"
+            self._texts[key] = text
+        return text
 
     def param(self, name: str, value: object) -> Any:
         """`value` as the database adapter takes it for column `name` (type per backend)."""
