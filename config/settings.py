@@ -158,6 +158,10 @@ else:
     CELERY_BROKER_URL = embedded_redis.broker_url(EMBEDDED_REDIS_SOCKET)
     CELERY_RESULT_BACKEND = CELERY_BROKER_URL
     _CACHE_LOCATION = embedded_redis.cache_url(EMBEDDED_REDIS_SOCKET)
+# No task's return value is read except /healthz's ping (which asks for its
+# own): without this every send subscribed the sender to the result backend
+# and every task wrote a result key nobody reads.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
 }

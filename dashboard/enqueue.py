@@ -18,17 +18,25 @@ JOB_CANCEL_UPSTREAM = "dashboard.job_cancel_upstream"
 
 
 def job_submit(job_id: str) -> None:
-    current_app.signature(JOB_SUBMIT, args=(job_id,)).delay()
+    _send(JOB_SUBMIT, job_id)
 
 
 def job_poll(job_id: str, *, round: int = 0, countdown: float = 0.0) -> None:
     """Poll the job's process, `round` polls after the first (the task backs off by it)."""
-    current_app.signature(JOB_POLL, args=(job_id, round)).apply_async(countdown=countdown)
+    _send(JOB_POLL, job_id, round, countdown=countdown)
 
 
 def job_download(job_id: str) -> None:
-    current_app.signature(JOB_DOWNLOAD, args=(job_id,)).delay()
+    _send(JOB_DOWNLOAD, job_id)
 
 
 def job_cancel_upstream(job_id: str) -> None:
-    current_app.signature(JOB_CANCEL_UPSTREAM, args=(job_id,)).delay()
+    _send(JOB_CANCEL_UPSTREAM, job_id)
+
+
+def _send(name: str, *args: object, countdown: float = 0.0) -> None:
+    # As the API's enqueue modules do (enhancer.processing.enqueue): no result is
+    # read, so send_task must not subscribe the sender to the result backend. The
+    # web process has not imported dashboard.tasks, so a signature by name falls
+    # back to send_task without the tasks' options and would subscribe on every upload.
+    current_app.send_task(name, args=list(args), countdown=countdown or None, ignore_result=True)
