@@ -246,15 +246,19 @@ def _render_state_name(value: int) -> str | int:
 
 
 def process_body(
-    process: FaceEnhancerProcess, tasks: list[RenderTask] | None = None
+    process: FaceEnhancerProcess,
+    tasks: list[RenderTask] | None = None,
+    zone: tzinfo | None = None,
 ) -> dict[str, Any]:
     """What ImageFaceEnhancerProcessSerializer's fields render, built in one go.
 
     `tasks`: the process's render tasks when read apart (selectors.progress_page).
+    `zone`: the current time zone, when the caller looked it up for a whole page.
     """
     if tasks is None:
         tasks = list(process.render_tasks.all())  # prefetched by the selectors
-    zone = timezone.get_current_timezone()  # what DRF's DateTimeField converts to
+    if zone is None:
+        zone = timezone.get_current_timezone()  # what DRF's DateTimeField converts to
     return {
         "imageFaceEnhancerProcessId": str(process.id),
         "taskId": str(tasks[0].id) if tasks else None,
@@ -319,8 +323,9 @@ class ImageFaceEnhancerProcessPageSerializer(serializers.Serializer):
 
 def page_body(page: ProcessPage) -> dict[str, Any]:
     """What ImageFaceEnhancerProcessPageSerializer renders, built in one go (as process_body)."""
+    zone = timezone.get_current_timezone()
     return {
-        "items": [process_body(process, page.tasks_of(process)) for process in page.items],
+        "items": [process_body(process, page.tasks_of(process), zone) for process in page.items],
         "page": page.page,
         "pageSize": page.page_size,
         "totalCount": page.total_count,

@@ -98,20 +98,9 @@ def _credential_for_api_key(*, api_key: str, api_secret: str) -> ApiCredential |
 
     In SQL written from the models (see enhancer.processing.selectors.progress_page):
     the ORM's query cost every poll 1 ms."""
-    found = _CREDENTIALS.rows(
-        f"{_CREDENTIALS.column('api_key')} = %s AND {_CREDENTIALS.column('revoked_at')} IS NULL",
-        [api_key],
-    )
+    found = _CREDENTIALS.fetch({"api_key": api_key}, null=("revoked_at",))
     applications = (
-        _APPLICATIONS.rows(
-            f"{_APPLICATIONS.column('id')} = %s AND {_APPLICATIONS.column('is_active')} = %s",
-            [
-                _APPLICATIONS.param("id", found[0].application_id),
-                _APPLICATIONS.param("is_active", True),
-            ],
-        )
-        if found
-        else []
+        _APPLICATIONS.fetch({"id": found[0].application_id, "is_active": True}) if found else []
     )
     if not applications:
         secret_matches(api_secret, "0" * 64)  # the same hashing time as a real comparison

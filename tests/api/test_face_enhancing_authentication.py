@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 
@@ -105,3 +106,28 @@ def test_bad_credentials_are_401_problem_details(client, alice, alice_headers, e
     assert body["status"] == 401
     assert body["detail"]
     assert body["extensions"]["traceId"]
+
+
+def test_a_token_that_was_accepted_is_refused_once_it_expires(client, alice, alice_headers):
+    """The server keeps tokens it has verified (a poller sends the same one each
+    time); the expiry is still checked on every request."""
+    expires = int(time.time()) + 2
+    claims = {
+        "sub": str(alice.application.id),
+        "cid": alice.credential.pk,
+        "typ": "access",
+        "iat": expires - 3600,
+        "exp": expires,
+        "jti": uuid.uuid4().hex,
+    }
+    token = jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm="HS256")
+    headers = {**alice_headers, "Authorization": f"Bearer {token}"}
+
+    accepted = _call(client, "application", alice, headers)
+    while time.time() <= expires:
+        time.sleep(0.1)
+    refused = _call(client, "application", alice, headers)
+
+    assert accepted.status_code == 404  # authenticated: the application has no process
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "The token has expired."
