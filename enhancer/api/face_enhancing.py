@@ -32,6 +32,7 @@ from enhancer.api.face_enhancing_serializers import (
 )
 from enhancer.api.parameters import single_values, valid_query
 from enhancer.api.problems import ProblemError, ServiceUnavailable
+from enhancer.api.renderers import FastJSONRenderer
 from enhancer.api.schema import CREDENTIAL_HEADERS, PROBLEM
 from enhancer.api.uploads import UploadLimit, download_file_name
 from enhancer.auth.authentication import ApiRequest, ApplicationAPIView, require_own_application
@@ -101,6 +102,7 @@ class AlwaysJson(DefaultContentNegotiation):
 
 class FaceEnhancingView(ApplicationAPIView):
     content_negotiation_class = AlwaysJson
+    renderer_classes = [FastJSONRenderer]
 
 
 def _problem(description: str) -> OpenApiResponse:
