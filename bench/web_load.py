@@ -218,15 +218,15 @@ def render(result: WebLoad, args: argparse.Namespace) -> list[str]:
         f"{WORKER_NICENESS} (`make run` and docker-compose.yml start it under "
         f"`nice -n {WORKER_NICENESS}`), twice when run as root. Target: p99 under 1 s, no errors.",
         "",
-        "| worker | requests/s | web CPU per request | p50 | p99 | errors | target |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| worker | requests/s | web CPU per request | p50 | p99 | errors | steal | target |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for load in result.busy:
         verdict = "met" if load.p99_ms < 1000 and load.errors == 0 else "missed"
         lines.append(
             f"| {load.name.rsplit('at ', 1)[1]} | {load.requests_per_second:.0f} "
             f"| {load.cpu_ms:.2f} ms | {load.p50_ms:.1f} ms | {load.p99_ms:.1f} ms "
-            f"| {load.errors} | {verdict} |"
+            f"| {load.errors} | {load.steal:.0%} | {verdict} |"
         )
     lines += [
         "",

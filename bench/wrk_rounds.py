@@ -39,6 +39,24 @@ class Load:
     p99_ms: float
     errors: int
     cpu_ms: float | None = None  # gunicorn workers' CPU per request
+    steal: float = 0.0  # share of the machine's CPU time the hypervisor took during the run
+
+
+def cpu_times() -> list[int]:
+    """The machine's CPU time so far, in ticks, by kind (the `cpu` line of /proc/stat)."""
+    with open("/proc/stat") as stat:
+        return [int(n) for n in stat.readline().split()[1:]]
+
+
+def steal_share(before: list[int], after: list[int]) -> float:
+    """Of the CPU time between two cpu_times(), the share stolen (the 8th field).
+
+    On a virtual machine whose host is busy, every process here, the trivial
+    view's server too, gets less done per CPU second it is charged; runs with
+    steal are the ones whose CPU per request jumps for no reason of their own.
+    """
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    return spent[7] / max(sum(spent[:8]), 1)
 
 
 def workers_cpu_seconds(web_pid: int) -> dict[int, float]:
@@ -74,6 +92,7 @@ def wrk(
     header_args = [a for k, v in headers.items() for a in ("-H", f"{k}: {v}")]
     connections = connections or args.connections
     before = workers_cpu_seconds(web_pid) if web_pid else {}
+    machine_before = cpu_times()
     out = subprocess.run(
         [
             "wrk",
@@ -93,6 +112,7 @@ def wrk(
         text=True,
     ).stdout
     after = workers_cpu_seconds(web_pid) if web_pid else {}
+    steal = steal_share(machine_before, cpu_times())
     rps = float(_found(r"Requests/sec:\s+([\d.]+)", out).group(1))
     count = int(_found(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
@@ -101,7 +121,7 @@ def wrk(
         sum(int(n) for n in socket.groups()) if socket else 0
     )
     cpu_ms = _cpu_ms_per_request(before, after, count) if web_pid else None
-    return Load(name, rps, _latency(out, "50%"), _latency(out, "99%"), failed, cpu_ms)
+    return Load(name, rps, _latency(out, "50%"), _latency(out, "99%"), failed, cpu_ms, steal)
 
 
 def _found(pattern: str, out: str) -> re.Match[str]:
@@ -175,8 +195,8 @@ def render(done: list[Round], args: argparse.Namespace) -> list[str]:
         "request over the endpoint's.",
         "",
         "| round (load avg) | endpoint | requests/s | of the trivial view | CPU per request "
-        "| share by CPU | p50 | p99 | errors |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| share by CPU | p50 | p99 | errors | steal |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for number, one_round in enumerate(done, 1):
         for index, item in enumerate(one_round.loads):
@@ -185,7 +205,8 @@ def render(done: list[Round], args: argparse.Namespace) -> list[str]:
             lines.append(
                 f"| {number} ({one_round.load_average:.1f}) | {item.name} "
                 f"| {item.requests_per_second:.0f} | {share} | {one_round.cpu_ms(index):.2f} ms "
-                f"| {cpu_share} | {item.p50_ms:.1f} ms | {item.p99_ms:.1f} ms | {item.errors} |"
+                f"| {cpu_share} | {item.p50_ms:.1f} ms | {item.p99_ms:.1f} ms | {item.errors} "
+                f"| {item.steal:.0%} |"
             )
     one = statistics.median(r.ratio(1) for r in done)
     page = statistics.median(r.ratio(2) for r in done)
