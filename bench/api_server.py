@@ -24,7 +24,7 @@ from pathlib import Path
 
 import requests
 
-from config import embedded_redis
+from config import embedded_redis, supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -99,22 +99,8 @@ def process_tree(pid: int) -> list[int]:
 
 
 def _gunicorn(port: int, threads: int) -> list[str]:
-    return [
-        PYTHON,
-        "-m",
-        "gunicorn",
-        "config.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--worker-class",
-        "gthread",
-        "--workers",
-        "2",
-        "--threads",
-        str(threads),
-        "--log-level",
-        "warning",
-    ]
+    """`make run`'s web command; without its access log (measured apart, docs/performance.md)."""
+    return supervisor.web_command(PYTHON, str(port), threads=threads, access_log=False)
 
 
 def _celery_worker() -> list[str]:

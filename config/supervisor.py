@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,49 @@ def _int_env(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, not {value!r}") from None
 
 
+def web_command(python: str, port: str, *, threads: int = 4, access_log: bool = True) -> list[str]:
+    """gunicorn as `make run` serves (bench/api_server.py measures the same, less the log)."""
+    return [
+        python, "-m", "gunicorn", "config.wsgi",
+        "--bind", f"127.0.0.1:{port}",
+        "--worker-class", "gthread", "--workers", "2", "--threads", str(threads),
+        # A socket per worker, between which the kernel spreads new connections.
+        # On one shared socket a worker could take every connection of a
+        # burst: in 1 of 12 runs of 16 clients the other worker served none,
+        # half the machine idle (docs/performance.md). config.supervisor
+        # checks first that no other server has the port.
+        "--reuse-port",
+        *(["--access-logfile", "-"] if access_log else ["--log-level", "warning"]),
+        "--graceful-timeout", "10",
+        # Longer than a 1-2 s polling client's pause: gunicorn's 2 s
+        # default closes kept-alive connections just as such clients
+        # send their next request on them (a reset they see as an error).
+        "--keep-alive", "5",
+        # gunicorn 27's control socket defaults to one path per user
+        # (~/.gunicorn/): two stacks on one machine would share it.
+        "--no-control-socket",
+        # Over-long request lines and header fields reach Django, which
+        # answers them as problem details (enhancer/api/request_limits.py);
+        # gunicorn's own refusal is an HTML page. 0 = gunicorn's 1 MiB cap.
+        "--limit-request-line", "0",
+        "--limit-request-field_size", "65536",
+    ]  # fmt: skip
+
+
+def port_is_free(port: int) -> bool:
+    """Nothing listens on 127.0.0.1:`port`: a bind without SO_REUSEPORT fails on any
+    listening socket there (with --reuse-port, two servers could share the port).
+    SO_REUSEADDR, as gunicorn's own: the closed connections of a server just
+    stopped (TIME_WAIT) do not count."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def programs(var_dir: Path) -> list[Program]:
     python = sys.executable
     celery = [python, "-m", "celery", "-A", "config"]
@@ -75,29 +119,7 @@ def programs(var_dir: Path) -> list[Program]:
         stack.append(Program("redis", embedded_redis.server_command(sock, data), 10, 30))
     port = os.environ.get("PORT", "8000")
     stack += [
-        Program(
-            "web",
-            [
-                python, "-m", "gunicorn", "config.wsgi",
-                "--bind", f"127.0.0.1:{port}",
-                "--worker-class", "gthread", "--workers", "2", "--threads", "4",
-                "--access-logfile", "-", "--graceful-timeout", "10",
-                # Longer than a 1-2 s polling client's pause: gunicorn's 2 s
-                # default closes kept-alive connections just as such clients
-                # send their next request on them (a reset they see as an error).
-                "--keep-alive", "5",
-                # gunicorn 27's control socket defaults to one path per user
-                # (~/.gunicorn/): two stacks on one machine would share it.
-                "--no-control-socket",
-                # Over-long request lines and header fields reach Django, which
-                # answers them as problem details (enhancer/api/request_limits.py);
-                # gunicorn's own refusal is an HTML page. 0 = gunicorn's 1 MiB cap.
-                "--limit-request-line", "0",
-                "--limit-request-field_size", "65536",
-            ],
-            20,
-            15,
-        ),
+        Program("web", web_command(python, port), 20, 15),
         Program(
             "worker-enhance",
             [
@@ -196,6 +218,12 @@ def main() -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     conf = run_dir / "supervisord.conf"
     conf.write_text(config_text(var_dir))
+    port = _int_env("PORT", 8000)
+    if not port_is_free(port):
+        raise SystemExit(
+            f"Port {port} is in use (another `make run`?): stop that server or start "
+            f"this one with another port, for example `PORT={port + 1} make run`."
+        )
     supervisord = shutil.which("supervisord", path=str(Path(sys.executable).parent))
     if supervisord is None:
         raise SystemExit("supervisord is not installed: run `make install`")

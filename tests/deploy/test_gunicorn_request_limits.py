@@ -9,65 +9,19 @@ to carry the same flags.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
 
-from config.supervisor import programs
-from tests.conftest import ROOT, wait_until
 from tests.deploy.compose import command_line, compose
+from tests.deploy.conftest import web_command
 
 LIMIT_FLAGS = ["--limit-request-line", "0", "--limit-request-field_size", "65536"]
 
 
-def _web_command(var_dir: Path, port: int = 8000) -> list[str]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PORT", str(port))  # programs() binds to $PORT
-        (web,) = [p for p in programs(var_dir) if p.name == "web"]
-    return web.command
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def gunicorn(tmp_path_factory) -> Iterator[str]:
-    port = _free_port()
-    log = tmp_path_factory.mktemp("gunicorn") / "web.log"
-    command = _web_command(tmp_path_factory.mktemp("var"), port)
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        assert process.poll() is None, log.read_text()
-        try:
-            return requests.get(f"{url}/api/nothing-here", timeout=10).status_code == 404
-        except requests.RequestException:  # not listening yet, or still loading the app
-            return False
-
-    try:
-        wait_until(up, timeout=120, what="gunicorn to answer")
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(30)
-
-
 def test_the_web_programs_raise_gunicorns_limits():
-    command = _web_command(Path("/tmp"))
+    command = web_command(Path("/tmp"))
     assert " ".join(LIMIT_FLAGS) in " ".join(command)
     web = command_line(compose()["services"]["web"])
     assert re.search(r"--limit-request-line 0 --limit-request-field_size 65536\b", web), web
@@ -75,7 +29,7 @@ def test_the_web_programs_raise_gunicorns_limits():
 
 def test_a_100_kb_query_string_is_a_414_problem(gunicorn):
     response = requests.get(
-        f"{gunicorn}/api/v1/FaceEnhancing/CheckUserProgress",
+        f"{gunicorn.url}/api/v1/FaceEnhancing/CheckUserProgress",
         params={"userId": "u" * 100_000},
         timeout=30,
     )
@@ -89,7 +43,7 @@ def test_a_100_kb_query_string_is_a_414_problem(gunicorn):
 
 
 def test_an_over_long_path_is_a_414_problem_naming_the_path(gunicorn):
-    response = requests.get(f"{gunicorn}/api/{'x' * 9000}", timeout=30)
+    response = requests.get(f"{gunicorn.url}/api/{'x' * 9000}", timeout=30)
     assert response.status_code == 414
     assert response.headers["Content-Type"] == "application/problem+json"
     assert list(response.json()["errors"]) == ["path"]
@@ -97,7 +51,7 @@ def test_an_over_long_path_is_a_414_problem_naming_the_path(gunicorn):
 
 def test_a_20_kb_header_is_a_431_problem_naming_it(gunicorn):
     response = requests.get(
-        f"{gunicorn}/api/v1/FaceEnhancing/CheckUserProgress",
+        f"{gunicorn.url}/api/v1/FaceEnhancing/CheckUserProgress",
         headers={"X-Api-Key": "k" * 20_000},
         timeout=30,
     )
@@ -107,7 +61,7 @@ def test_a_20_kb_header_is_a_431_problem_naming_it(gunicorn):
 
 
 def test_outside_the_api_the_refusal_is_plain_text(gunicorn):
-    response = requests.get(f"{gunicorn}/", params={"q": "q" * 20_000}, timeout=30)
+    response = requests.get(f"{gunicorn.url}/", params={"q": "q" * 20_000}, timeout=30)
     assert response.status_code == 414
     assert response.headers["Content-Type"].startswith("text/plain")
     assert "<html" not in response.text.lower()
