@@ -1,6 +1,6 @@
 """API benchmark: upload-to-Completed against the engine alone, CheckUserProgress under load.
 
-    .venv/bin/python bench/api.py [--jobs 5] [--duration 15] [--rounds 3] [--write-docs]
+    .venv/bin/python bench/api.py [--jobs 5] [--duration 5] [--rounds 10] [--write-docs]
 
 Starts its own gunicorn (2 workers x 4 threads, as `make run`; --threads) and its own
 `celery worker` on a temporary VAR_DIR (bench/api_server.py), so it never touches real data.
@@ -9,7 +9,9 @@ Starts its own gunicorn (2 workers x 4 threads, as `make run`; --threads) and it
    against upload -> Completed through the API (skipped with --jobs 0).
 2. bench/wrk_rounds.py: CheckUserProgress (one process, and a full page of 20)
    under `wrk` against a trivial Django view in the same server, in --rounds
-   rounds of the three; throughput and the workers' CPU per request.
+   rounds of the three; throughput and the workers' CPU per request. Many
+   short rounds rather than a few long ones: a ratio compares runs seconds
+   apart, and the median of ten shrugs off a round the machine disturbed.
 3. bench/in_process.py: the CPU of each part of a page of 20, in this process.
 4. bench/web_load.py on the same server: 200 pollers while the enhance worker
    is busy (at nice 0, then at nice 10), the refusal time of an image over
@@ -70,9 +72,9 @@ def run(args: argparse.Namespace | None = None) -> str:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=5, help="measured upload runs")
-    parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of the three wrk runs")
+    parser.add_argument("--rounds", type=int, default=10, help="rounds of the three wrk runs")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
     parser.add_argument("--redis-url", default="", help="default: the embedded broker")
