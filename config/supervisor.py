@@ -1,6 +1,7 @@
 """`make run`'s process supervisor: supervisord with the stack's programs.
 
     python -m config.supervisor          # what bin/run execs
+    python -m config.supervisor --check-port   # exits 1 if another server has $PORT
 
 Writes var/run/supervisord.conf for this environment and replaces itself with
 supervisord (in the foreground). Programs:
@@ -212,18 +213,24 @@ stdout_logfile_maxbytes=0
     return "\n".join(sections)
 
 
-def main() -> None:
-    var_dir = Path(os.environ.get("VAR_DIR") or ROOT / "var").resolve()
-    run_dir = var_dir / "run"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    conf = run_dir / "supervisord.conf"
-    conf.write_text(config_text(var_dir))
+def refuse_a_port_in_use() -> None:
     port = _int_env("PORT", 8000)
     if not port_is_free(port):
         raise SystemExit(
             f"Port {port} is in use (another `make run`?): stop that server or start "
             f"this one with another port, for example `PORT={port + 1} make run`."
         )
+
+
+def main() -> None:
+    refuse_a_port_in_use()
+    if sys.argv[1:] == ["--check-port"]:  # bin/run, before it starts anything
+        return
+    var_dir = Path(os.environ.get("VAR_DIR") or ROOT / "var").resolve()
+    run_dir = var_dir / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    conf = run_dir / "supervisord.conf"
+    conf.write_text(config_text(var_dir))
     supervisord = shutil.which("supervisord", path=str(Path(sys.executable).parent))
     if supervisord is None:
         raise SystemExit("supervisord is not installed: run `make install`")

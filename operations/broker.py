@@ -68,7 +68,9 @@ def broker_recover() -> Recovery:
         deliveries=len(deliveries_recover()),
         jobs=sum(vars(jobs_sweep(stale_after=0)).values()),
     )
-    logger.warning("after the broker restart, sent again: %s", recovery)
+    # Nothing to send again (a first start, an idle restart) is no cause for alarm.
+    level = logging.WARNING if any(vars(recovery).values()) else logging.INFO
+    logger.log(level, "after the broker restart, sent again: %s", recovery)
     return recovery
 
 

@@ -66,19 +66,39 @@ def test_compose_gives_each_worker_its_socket_too():
 
 
 def test_make_run_refuses_a_port_another_server_listens_on(tmp_path):
+    """bin/run checks before it starts anything (the demo logins would wait for the
+    other server and print this one's logins), and the supervisor checks again."""
     port = free_port()
     with socket.socket() as other:
         other.bind(("127.0.0.1", port))
         other.listen()
-        started = subprocess.run(
-            [sys.executable, "-m", "config.supervisor"],
-            cwd=ROOT,
-            env={**os.environ, "PORT": str(port), "VAR_DIR": str(tmp_path)},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        refusals = [
+            subprocess.run(
+                [sys.executable, "-m", "config.supervisor", *flags],
+                cwd=ROOT,
+                env={**os.environ, "PORT": str(port), "VAR_DIR": str(tmp_path)},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            for flags in (["--check-port"], [])
+        ]
 
-    assert started.returncode != 0
-    assert f"Port {port} is in use" in started.stderr
-    assert f"PORT={port + 1} make run" in started.stderr
+    for refused in refusals:
+        assert refused.returncode != 0
+        assert f"Port {port} is in use" in refused.stderr
+        assert f"PORT={port + 1} make run" in refused.stderr
+    assert not (tmp_path / "run").exists()  # nothing started
+
+
+def test_a_free_port_passes_the_check(tmp_path):
+    checked = subprocess.run(
+        [sys.executable, "-m", "config.supervisor", "--check-port"],
+        cwd=ROOT,
+        env={**os.environ, "PORT": str(free_port()), "VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert checked.returncode == 0, checked.stderr
