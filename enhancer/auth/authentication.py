@@ -96,17 +96,21 @@ _APPLICATIONS = ModelSelect(Application)
 def _credential_for_api_key(*, api_key: str, api_secret: str) -> ApiCredential | None:
     """The active credential with this key, if the secret is its secret.
 
-    In SQL written from the models (see enhancer.processing.selectors.progress_page):
-    the ORM's query cost every poll 1 ms."""
-    found = _CREDENTIALS.fetch({"api_key": api_key}, null=("revoked_at",))
-    applications = (
-        _APPLICATIONS.fetch({"id": found[0].application_id, "is_active": True}) if found else []
+    In SQL written from the models (see enhancer.processing.selectors.progress_page),
+    the credential and its application in one query: the ORM's query cost every
+    poll 1 ms, and on PostgreSQL each query is about 0.2 ms of psycopg's work."""
+    found = _CREDENTIALS.fetch_joined(
+        _APPLICATIONS,
+        ("application", "id"),
+        {"api_key": api_key},
+        null=("revoked_at",),
+        other_equal={"is_active": True},
     )
-    if not applications:
+    if not found:
         secret_matches(api_secret, "0" * 64)  # the same hashing time as a real comparison
         return None
-    credential = found[0]
-    credential.application = applications[0]
+    credential, application = found[0]  # an inner join: never None
+    credential.application = application
     return credential if secret_matches(api_secret, credential.api_secret_hash) else None
 
 
