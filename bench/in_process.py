@@ -61,7 +61,7 @@ def request_parts(srv: Server, user_id: str, repeat: int = 200) -> dict[str, flo
 
     page = read()
     return {
-        "authentication (token, key and secret: 2 small queries)": per_call(
+        "authentication (token, key and secret: one query)": per_call(
             lambda: ApplicationAuthentication().authenticate(request)
         ),
         "the page's queries (page, count, render tasks)": per_call(read),
