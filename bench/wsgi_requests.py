@@ -1,6 +1,6 @@
 """The CPU of whole requests through Django's WSGI handler, in this process (no HTTP, no gunicorn).
 
-    .venv/bin/python bench/wsgi_requests.py [--repeat 1000] [--rounds 3]
+    .venv/bin/python bench/wsgi_requests.py [--repeat 1000] [--rounds 3] [--database-url URL]
 
 The same data set and settings as bench/api.py (bench/api_server.py starts its
 server for them, idle meanwhile). Each round times --repeat calls of the
@@ -74,8 +74,11 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
+    parser.add_argument("--redis-url", default="", help="default: the embedded broker")
     args = parser.parse_args(argv)
-    with server(api_args(["--jobs", "0"])) as srv:
+    urls = ["--database-url", args.database_url, "--redis-url", args.redis_url]
+    with server(api_args(["--jobs", "0", *urls])) as srv:
         user_id, process_id = seed_processes(srv)
         calls = _caller(user_id, process_id, srv.headers)
         for once in calls.values():
