@@ -176,12 +176,9 @@ class ModelSelect:
         key = ("count", db.vendor, names)
         sql = self._texts.get(key)
         if sql is None:
-            table = db.ops.quote_name(self.model._meta.db_table)
             where = self._where(db, names, ())
-            sql = self._texts[key] = f"SELECT COUNT(*) FROM {table} WHERE {where}"  # noqa: S608
-        with db.cursor() as cursor:
-            cursor.execute(sql, [self.param(db, n, v) for n, v in equal.items()])
-            return cursor.fetchone()[0]
+            sql = self._texts[key] = f"SELECT COUNT(*) FROM {self._table(db)} WHERE {where}"  # noqa: S608
+        return self._rows(db, sql, [self.param(db, n, v) for n, v in equal.items()])[0][0]
 
     def param(self, db: BaseDatabaseWrapper, name: str, value: object) -> Any:
         """`value` as the database adapter takes it for field `name` (type per backend)."""
@@ -193,16 +190,19 @@ class ModelSelect:
 
     # Only the model's identifiers are in the statements; every value is a %s parameter.
 
+    def _table(self, db: BaseDatabaseWrapper) -> str:
+        return db.ops.quote_name(self.model._meta.db_table)
+
+    def _columns(self, db: BaseDatabaseWrapper) -> str:
+        table = self._table(db)
+        return ", ".join(f"{table}.{db.ops.quote_name(_column(f))}" for f in self.fields)
+
     def _select(self, db: BaseDatabaseWrapper) -> str:
-        quote = db.ops.quote_name
-        table = quote(self.model._meta.db_table)
-        columns = ", ".join(f"{table}.{quote(_column(f))}" for f in self.fields)
-        return f"SELECT {columns} FROM {table}"  # noqa: S608
+        return f"SELECT {self._columns(db)} FROM {self._table(db)}"  # noqa: S608
 
     def _column(self, db: BaseDatabaseWrapper, name: str) -> str:
-        quote = db.ops.quote_name
         field = self.model._meta.get_field(name)
-        return f"{quote(self.model._meta.db_table)}.{quote(_column(field))}"
+        return f"{self._table(db)}.{db.ops.quote_name(_column(field))}"
 
     def _where(self, db: BaseDatabaseWrapper, names: tuple[str, ...], null: tuple[str, ...]) -> str:
         return " AND ".join(
@@ -237,22 +237,14 @@ class ModelSelect:
         key = ("join", db.vendor, id(other), on, tuple(equal), null, tuple(other_equal), outer)
         sql = self._texts.get(key)
         if sql is None:
-            quote = db.ops.quote_name
-            columns = ", ".join(
-                f"{quote(model._meta.db_table)}.{quote(_column(f))}"
-                for model, fields in ((self.model, self.fields), (other.model, other.fields))
-                for f in fields
-            )
-            where = " AND ".join(
-                [f"{self._column(db, name)} = %s" for name in equal]
-                + [f"{self._column(db, name)} IS NULL" for name in null]
-                + [f"{other._column(db, name)} = %s" for name in other_equal]
-            )
+            where = self._where(db, tuple(equal), null)
+            if other_equal:
+                where += " AND " + other._where(db, tuple(other_equal), ())
             join = "LEFT OUTER JOIN" if outer else "INNER JOIN"
             condition = f"{self._column(db, on[0])} = {other._column(db, on[1])}"
             sql = self._texts[key] = (
-                f"SELECT {columns} FROM {quote(self.model._meta.db_table)} "  # noqa: S608
-                f"{join} {quote(other.model._meta.db_table)} ON {condition} "
+                f"SELECT {self._columns(db)}, {other._columns(db)} "  # noqa: S608
+                f"FROM {self._table(db)} {join} {other._table(db)} ON {condition} "
                 f"WHERE {where} ORDER BY {self._order(db)}, {other._order(db)}"
             )
         params = [self.param(db, n, v) for n, v in equal.items()]
